@@ -1,0 +1,149 @@
+"""The ReAct loop: status, inner monologue, code cell, observation; until ``complete_task``.
+
+The budget is counted in **steps** (one monologue + one code cell each). The paper's reference
+counted LLM calls, two per step, so its "budget 20" is ``max_steps=10`` here. The loop never
+raises for model or endpoint misbehaviour: every way an episode can end is a termination reason
+in the returned :class:`core.trajectory.Trajectory` (grading happens outside, in the runner).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent import prompt as P
+from agent.episode import EpisodeSpec
+from agent.parsing import parse_code, parse_monologue
+from agent.workspace import CellResult, WorkspaceConfig, open_workspace
+from core.errors import LLMError
+from core.llm.base import Completion, LLMClient, Request
+from core.messages import Message, to_chat
+from core.trajectory import Outcome, PromptInfo, Step, Trajectory, Usage
+
+
+class AgentConfig(BaseModel):
+    """Sampling and execution settings of the agent (the task decides the budget)."""
+
+    temperature: float | None = 0.0
+    top_p: float | None = None
+    min_p: float | None = None
+    max_tokens: int = 1000
+    seed: int | None = None
+    format_reminders: bool = True
+    max_steps: int | None = None  # overrides the task's budget when set
+    workspace: WorkspaceConfig = WorkspaceConfig()
+
+
+StepCallback = Callable[[Trajectory, Step], None]
+
+
+def format_observation(result: CellResult, cell: int) -> str:
+    """The ``<ipython_output>`` message for one executed cell."""
+    pieces = []
+    for name, text in (("stdout", result.stdout), ("stderr", result.stderr), ("exception", result.exception)):
+        if text:
+            pieces.append(f"<{name}#{cell}>\n{text.rstrip()}\n</{name}#{cell}>")
+    if result.note:
+        pieces.append(f"<note#{cell}>\n{result.note}\n</note#{cell}>")
+    body = "\n".join(pieces) if pieces else "(the cell ran and printed nothing)"
+    return f"<ipython_output>\n{body}\n</ipython_output>"
+
+
+class _Episode:
+    """State of one running episode; :func:`run_episode` is the public entry point."""
+
+    def __init__(self, spec: EpisodeSpec, client: LLMClient, config: AgentConfig,
+                 on_step: StepCallback | None) -> None:
+        self.spec, self.client, self.config, self.on_step = spec, client, config, on_step
+        self.max_steps = config.max_steps or spec.max_steps
+        self.traj = Trajectory(
+            task_id=spec.task_id, trial=spec.trial, group=spec.group, template=spec.template,
+            split=spec.split, model=client.model,
+            prompt=PromptInfo(preset=spec.meta.get("preset", ""), hint_set=spec.hints.name,
+                              hint_sections=[s.name for s in spec.hints.sections],
+                              tool_docs=spec.tool_docs_mode),  # type: ignore[arg-type]
+            messages=P.preamble(spec.description, spec.answer_type, spec.hints, spec.tool_docs),
+            meta=dict(spec.meta),
+        )
+
+    def _add(self, message: Message) -> int:
+        self.traj.messages.append(message)
+        return len(self.traj.messages) - 1
+
+    async def _ask(self, tag: str, step: Step) -> tuple[str, bool]:
+        c = self.config
+        request = Request(messages=to_chat(self.traj.messages), prefill=P.open_tag(tag),
+                          stop=[P.close_tag(tag)], temperature=c.temperature, top_p=c.top_p,
+                          min_p=c.min_p, max_tokens=c.max_tokens, seed=c.seed)
+        start = time.perf_counter()
+        completion: Completion = await self.client.complete(request)
+        step.llm_seconds += time.perf_counter() - start
+        step.usage = step.usage + completion.usage
+        truncated = bool(completion.finish_reasons) and completion.finish_reasons[0] == "length"
+        return completion.text, truncated
+
+    async def run(self) -> Trajectory:
+        start = time.perf_counter()
+        try:
+            async with await open_workspace(
+                tools=self.spec.tools, episode_kwargs=self.spec.episode_kwargs,
+                answer_type=self.spec.answer_type, config=self.config.workspace,
+            ) as ws:
+                await self._loop(ws)
+        except LLMError as e:
+            self._end("llm_error", str(e))
+        except OSError as e:
+            self._end("workspace_error", f"{type(e).__name__}: {e}")
+        self.traj.usage = sum((s.usage for s in self.traj.steps), Usage())
+        self.traj.wall_seconds = time.perf_counter() - start
+        return self.traj
+
+    def _end(self, termination: str, detail: str = "", **outcome: Any) -> None:
+        self.traj.outcome = Outcome(termination=termination, detail=detail, **outcome)  # type: ignore[arg-type]
+
+    async def _loop(self, ws: Any) -> None:
+        if self.spec.init_code:
+            await ws.run(self.spec.init_code)
+        reminders = self.config.format_reminders
+        for k in range(self.max_steps):
+            step = Step(index=k, first_message=self._add(P.status_message(k, self.max_steps)))
+            self.traj.steps.append(step)
+            self._add(P.monologue_instruction(k, reminders))
+
+            text, truncated = await self._ask(P.MONOLOGUE_TAG, step)
+            mono = parse_monologue(text, truncated)
+            step.monologue_message = self._add(P.assistant_message(P.MONOLOGUE_TAG, mono.body, k))
+            step.monologue = mono.body
+            self._add(P.code_instruction(k, reminders))
+
+            text, truncated = await self._ask(P.CODE_TAG, step)
+            code = parse_code(text, truncated)
+            step.code_message = self._add(P.assistant_message(P.CODE_TAG, code.body, k))
+            step.code = code.body
+            step.format_errors = mono.problems + code.problems
+
+            if code.error is not None:
+                step.status, step.observation = "format_error", f"<ipython_output>\n{code.error}\n</ipython_output>"
+            else:
+                t0 = time.perf_counter()
+                result = await ws.run(code.body)
+                step.exec_seconds = time.perf_counter() - t0
+                step.status = "completed" if result.completion is not None else result.status
+                step.observation = format_observation(result, k + 1)
+            self._add(P.observation_message(step.observation, k))
+            if self.on_step:
+                self.on_step(self.traj, step)
+            if step.status == "completed":
+                done = result.completion or {}
+                self._end("completed", answer=done.get("answer"), report=done.get("report"))
+                return
+        self._end("budget_exhausted", f"no complete_task call within {self.max_steps} steps")
+
+
+async def run_episode(spec: EpisodeSpec, client: LLMClient, config: AgentConfig | None = None,
+                      on_step: StepCallback | None = None) -> Trajectory:
+    """Run one episode of ``spec`` with ``client``; never raises for model or endpoint faults."""
+    return await _Episode(spec, client, config or AgentConfig(), on_step).run()

@@ -1,0 +1,79 @@
+"""Robust parsing of the model's monologue and code responses.
+
+The opening tag is prefilled (or requested), so a response is the text *after* it. Every deviation
+from the format is recorded as a named problem; problems with the code block are reported back to
+the agent as its observation instead of running anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)```", re.DOTALL)
+
+
+@dataclass
+class Parsed:
+    body: str
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None  # set when the code must not run; the text is the agent's observation
+
+
+def _strip_opening(text: str, tag: str, problems: list[str]) -> str:
+    stripped = text.lstrip()
+    if stripped.startswith(f"<{tag}>"):
+        problems.append("repeated_opening_tag")
+        return stripped[len(tag) + 2:]
+    return text
+
+
+def _cut_at_close(text: str, tag: str, problems: list[str], truncated: bool) -> str:
+    close = f"</{tag}"
+    pos = text.find(close)
+    if pos < 0:
+        problems.append("truncated" if truncated else "missing_closing_tag")
+        return text
+    rest = text[pos + len(close):].lstrip(">").strip()
+    if rest:
+        problems.append("text_outside_tags")
+    return text[:pos]
+
+
+def parse_monologue(text: str, truncated: bool = False) -> Parsed:
+    problems: list[str] = []
+    body = _strip_opening(text, "inner_monologue", problems)
+    body = _cut_at_close(body, "inner_monologue", problems, truncated)
+    if "<run_ipython>" in body:
+        problems.append("code_in_monologue")
+        body = body[: body.find("<run_ipython>")]
+    body = body.strip()
+    if not body:
+        problems.append("empty_monologue")
+    return Parsed(body=body, problems=problems)
+
+
+def parse_code(text: str, truncated: bool = False) -> Parsed:
+    problems: list[str] = []
+    body = _strip_opening(text, "run_ipython", problems)
+    body = _cut_at_close(body, "run_ipython", problems, truncated)
+    blocks = _FENCE.findall(body)
+    if len(blocks) > 1:
+        problems.append("several_code_blocks")
+        return Parsed(body=body.strip(), problems=problems, error=(
+            f"Your <run_ipython> block contained {len(blocks)} separate code blocks, so nothing was run. "
+            "Put the code of one cell directly inside <run_ipython>...</run_ipython>, without ``` fences."))
+    if blocks:
+        problems.append("code_fence")
+        body = blocks[0]
+    body = body.strip("\n")
+    if not body.strip():
+        problems.append("empty_code")
+        return Parsed(body="", problems=problems, error=(
+            "Your <run_ipython> block was empty, so nothing was run. Write Python code inside "
+            "<run_ipython>...</run_ipython>."))
+    if "truncated" in problems:
+        return Parsed(body=body, problems=problems, error=(
+            "Your code was cut off by the response length limit, so nothing was run. "
+            "Write shorter cells."))
+    return Parsed(body=body, problems=problems)

@@ -1,0 +1,1 @@
+"""Core data model, storage, configuration, settings and LLM clients. Imports no other mnm package."""

@@ -1,0 +1,56 @@
+"""The one async interface every LLM backend implements.
+
+A :class:`Request` carries chat messages (``[{role, content}]``), the opening tag the response
+must start with (``prefill``), stop strings, the number of samples and sampling options. A backend
+returns a :class:`Completion`: the generated texts *without* the prefill, usage, and logprobs where
+the backend offers them. Backends decide how to honour the prefill (rendered into the prompt,
+assistant prefill, or only cut at the stop string) and say so in their docstring.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.trajectory import Usage
+
+
+class Request(BaseModel):
+    messages: list[dict[str, str]]
+    prefill: str = ""
+    stop: list[str] = Field(default_factory=list)
+    n: int = 1
+    temperature: float | None = None
+    top_p: float | None = None
+    min_p: float | None = None
+    max_tokens: int = 1000
+    seed: int | None = None
+    logprobs: bool = False
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Completion(BaseModel):
+    texts: list[str]
+    usage: Usage = Field(default_factory=Usage)
+    logprobs: list[list[float]] | None = None
+    finish_reasons: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.texts[0]
+
+
+class LLMClient(abc.ABC):
+    """Async text generation. ``model`` names what is recorded in trajectories."""
+
+    model: str = ""
+
+    @abc.abstractmethod
+    async def complete(self, request: Request) -> Completion:
+        """Generate ``request.n`` continuations; raise :class:`core.errors.LLMError` on failure."""
+
+    async def aclose(self) -> None:
+        """Release connections (no-op by default)."""

@@ -1,0 +1,104 @@
+"""The benchmark-independent task model and task sets.
+
+A :class:`Task` is one question or job: its text, gold answer, grader, tools, budget and the hint
+sections that apply to it. A :class:`Benchmark` knows how to turn a task into an
+:class:`agent.episode.EpisodeSpec` under a prompt configuration and how to grade an answer.
+:class:`TaskSet` filters, samples and repeats tasks for the runner.
+"""
+
+from __future__ import annotations
+
+import abc
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agent.episode import EpisodeSpec
+
+ToolDocs = Literal["none", "short", "long"]
+
+
+class PromptConfig(BaseModel):
+    """Which hints and tool documentation the agent's prompt carries.
+
+    ``hints``: ``none``, ``task`` (task-specific: the group's hints, the paper's teacher) or
+    ``combined`` (every group's hints in one prompt, the paper's prompting baseline).
+    ``toolset``: ``relevant`` (the group's tools) or ``all`` (other groups' tools present but inert).
+    """
+
+    name: str = "none"
+    hints: Literal["none", "task", "combined"] = "none"
+    tool_docs: ToolDocs = "none"
+    toolset: Literal["relevant", "all"] = "relevant"
+
+
+class Task(BaseModel):
+    id: str
+    benchmark: str
+    group: str = ""
+    template: str = ""
+    split: str = ""
+    question: str
+    answer: Any = None
+    answer_type: str = "str"
+    max_steps: int = 10
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Benchmark(abc.ABC):
+    """A family of tasks with its tools, hints and grader."""
+
+    name: str
+
+    @abc.abstractmethod
+    def tasks(self) -> list[Task]:
+        """Every task of the benchmark (all splits)."""
+
+    @abc.abstractmethod
+    def episode(self, task: Task, prompt: PromptConfig, trial: int = 0) -> EpisodeSpec:
+        """The agent's view of ``task`` under ``prompt``."""
+
+    @abc.abstractmethod
+    def grade(self, task: Task, answer: Any, episode_dir: str | None = None) -> float:
+        """Score in [0, 1]; 1 means solved."""
+
+
+class TaskSet:
+    """An ordered selection of tasks; every operation returns a new set."""
+
+    def __init__(self, tasks: Iterable[Task]) -> None:
+        self.tasks = list(tasks)
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self.tasks)
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def filter(self, *, groups: Sequence[str] | None = None, templates: Sequence[str] | None = None,
+               splits: Sequence[str] | None = None, ids: Sequence[str] | None = None) -> TaskSet:
+        def ok(t: Task) -> bool:
+            return ((groups is None or t.group in groups)
+                    and (templates is None or t.template in templates)
+                    and (splits is None or t.split in splits)
+                    and (ids is None or t.id in ids))
+        return TaskSet(t for t in self.tasks if ok(t))
+
+    def sample(self, n: int | None, seed: int = 0, per: Literal["all", "template", "group"] = "all") -> TaskSet:
+        """At most ``n`` tasks overall, or per template / per group, chosen with ``seed``."""
+        if n is None:
+            return TaskSet(self.tasks)
+        rng = random.Random(seed)
+        if per == "all":
+            return TaskSet(rng.sample(self.tasks, min(n, len(self.tasks))))
+        buckets: dict[str, list[Task]] = {}
+        for t in self.tasks:
+            buckets.setdefault(t.template if per == "template" else t.group, []).append(t)
+        chosen = {id(t) for b in buckets.values() for t in rng.sample(b, min(n, len(b)))}
+        return TaskSet(t for t in self.tasks if id(t) in chosen)
+
+    def trials(self, n: int) -> list[tuple[Task, int]]:
+        """Each task repeated ``n`` times, as ``(task, trial)`` pairs."""
+        return [(t, k) for k in range(n) for t in self.tasks]

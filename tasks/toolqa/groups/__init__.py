@@ -1,0 +1,1 @@
+"""One module per ToolQA group: its synthetic corpus generator and its question templates."""
