@@ -9,9 +9,10 @@ import asyncio
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Memento No More: coach LLM agents by internalising hints into their weights.")
 
 Overrides = Annotated[Optional[list[str]], typer.Option("--set", help="config override key=value (repeatable)")]
@@ -43,8 +44,94 @@ def run_task(
     print_trajectory(traj)
 
 
+@app.command()
+def collect(
+    preset: Annotated[Optional[str], typer.Argument(help="preset name (see `mnm presets`)")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config file")] = None,
+    run_dir: Annotated[Optional[Path], typer.Option(help="run directory (default: $MNM_RUNS_DIR/<preset>)")] = None,
+    set_: Overrides = None,
+    quiet: bool = False,
+) -> None:
+    """Collect trajectories: task set x trials x model x prompt preset (resumable)."""
+    from core.settings import get_settings
+    from tasks.report import summarize, to_markdown
+    from tasks.runner import collect as run_collect
+    from tasks.runner import load_collect_config
+
+    overrides = list(set_ or [])
+    if run_dir is not None or not any(o.startswith("run_dir=") for o in overrides):
+        overrides.append(f"run_dir={run_dir or get_settings().mnm_runs_dir / (preset or 'custom')}")
+    cfg = load_collect_config(preset, config, overrides)
+    out = run_collect(cfg, show_progress=not quiet)
+    typer.echo(to_markdown(summarize([out])))
+    typer.echo(f"run directory: {out}")
+
+
+@app.command()
+def presets() -> None:
+    """List the collection presets (the paper's options I-VII)."""
+    from tasks.runner import PRESETS_DIR, preset_names
+
+    for name in preset_names():
+        first = (PRESETS_DIR / f"{name}.yaml").read_text().splitlines()[0].lstrip("# ")
+        typer.echo(f"{name:18s} {first}")
+
+
+@app.command()
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="run directories to compare side by side")],
+    out: Annotated[Optional[Path], typer.Option(help="where to write report.{md,csv,json,png}")] = None,
+    names: Annotated[Optional[str], typer.Option(help="comma-separated display names")] = None,
+) -> None:
+    """Per-group success (± s.e. across trials), tokens, calls, wall time, terminations."""
+    from tasks.report import to_markdown, write_report
+
+    summary = write_report(runs, out or runs[-1], names.split(",") if names else None)
+    typer.echo(to_markdown(summary))
+    typer.echo(f"written: {out or runs[-1]}/report.{{md,csv,json,png}}")
+
+
+@app.command()
+def serve(
+    model: Annotated[str, typer.Argument(help="HF model name or merged checkpoint directory")],
+    port: int = 8000,
+    tensor_parallel: int = 1,
+    replicas: int = 1,
+    max_model_len: int = 16384,
+    run: Annotated[bool, typer.Option("--run", help="start the server(s) and wait until they answer")] = False,
+) -> None:
+    """Print (or run) the vLLM command(s) for a model with the settings mnm relies on."""
+    from core.serving import ServeConfig, describe, start
+    from core.settings import get_settings
+
+    cfg = ServeConfig(model=model, port=port, tensor_parallel=tensor_parallel, replicas=replicas,
+                      max_model_len=max_model_len)
+    typer.echo(describe(cfg))
+    if run:
+        procs = start(cfg, get_settings().mnm_runs_dir / "serve-logs")
+        typer.echo(f"ready: {len(procs)} replica(s); Ctrl-C to stop")
+        try:
+            for p in procs:
+                p.wait()
+        except KeyboardInterrupt:
+            for p in procs:
+                p.terminate()
+
+
 def main() -> None:
-    app()
+    """Entry point: expected errors (bad input, missing files) print one line, not a traceback."""
+    from core.errors import MnmError
+
+    try:
+        app(standalone_mode=False)
+    except (MnmError, FileNotFoundError, ValueError) as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise SystemExit(2) from None
+    except click.exceptions.Abort:
+        raise SystemExit(130) from None
+    except click.exceptions.ClickException as e:
+        e.show()
+        raise SystemExit(e.exit_code) from None
 
 
 if __name__ == "__main__":

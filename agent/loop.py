@@ -56,8 +56,10 @@ class _Episode:
     """State of one running episode; :func:`run_episode` is the public entry point."""
 
     def __init__(self, spec: EpisodeSpec, client: LLMClient, config: AgentConfig,
-                 on_step: StepCallback | None) -> None:
+                 on_step: StepCallback | None, history: list[Message] | None = None,
+                 replay: list[str] = (), first_step: int = 0) -> None:
         self.spec, self.client, self.config, self.on_step = spec, client, config, on_step
+        self.replay, self.first_step = list(replay), first_step
         self.max_steps = config.max_steps or spec.max_steps
         self.traj = Trajectory(
             task_id=spec.task_id, trial=spec.trial, group=spec.group, template=spec.template,
@@ -65,7 +67,8 @@ class _Episode:
             prompt=PromptInfo(preset=spec.meta.get("preset", ""), hint_set=spec.hints.name,
                               hint_sections=[s.name for s in spec.hints.sections],
                               tool_docs=spec.tool_docs_mode),  # type: ignore[arg-type]
-            messages=P.preamble(spec.description, spec.answer_type, spec.hints, spec.tool_docs),
+            messages=history if history is not None
+            else P.preamble(spec.description, spec.answer_type, spec.hints, spec.tool_docs),
             meta=dict(spec.meta),
         )
 
@@ -107,11 +110,17 @@ class _Episode:
     async def _loop(self, ws: Any) -> None:
         if self.spec.init_code:
             await ws.run(self.spec.init_code)
+        for cell in self.replay:
+            await ws.run(cell)
         reminders = self.config.format_reminders
-        for k in range(self.max_steps):
-            step = Step(index=k, first_message=self._add(P.status_message(k, self.max_steps)))
+        for k in range(self.first_step, self.max_steps):
+            if k > self.first_step or not self._resumes_mid_step():
+                first = self._add(P.status_message(k, self.max_steps))
+                self._add(P.monologue_instruction(k, reminders))
+            else:
+                first = self._step_start(k)
+            step = Step(index=k, first_message=first)
             self.traj.steps.append(step)
-            self._add(P.monologue_instruction(k, reminders))
 
             text, truncated = await self._ask(P.MONOLOGUE_TAG, step)
             mono = parse_monologue(text, truncated)
@@ -143,7 +152,30 @@ class _Episode:
         self._end("budget_exhausted", f"no complete_task call within {self.max_steps} steps")
 
 
+    def _resumes_mid_step(self) -> bool:
+        """True when the given history already ends inside step ``first_step`` (before its monologue)."""
+        msgs = self.traj.messages
+        return bool(msgs) and msgs[-1].step == self.first_step and msgs[-1].role == "user"
+
+    def _step_start(self, k: int) -> int:
+        return next(i for i, m in enumerate(self.traj.messages) if m.step == k)
+
+
 async def run_episode(spec: EpisodeSpec, client: LLMClient, config: AgentConfig | None = None,
                       on_step: StepCallback | None = None) -> Trajectory:
     """Run one episode of ``spec`` with ``client``; never raises for model or endpoint faults."""
     return await _Episode(spec, client, config or AgentConfig(), on_step).run()
+
+
+async def continue_episode(spec: EpisodeSpec, client: LLMClient, history: list[Message],
+                           replay: list[str], first_step: int, config: AgentConfig | None = None) -> Trajectory:
+    """Continue an episode from a recorded state.
+
+    ``history`` is the conversation so far; if it ends inside step ``first_step`` (its status and
+    monologue instruction, possibly followed by a corrective hint) the step continues from there.
+    ``replay`` are the code cells that ran before (re-executed silently in a fresh workspace to
+    rebuild its state). The returned trajectory's ``steps`` are the new steps only.
+    """
+    episode = _Episode(spec, client, config or AgentConfig(), None, history=history, replay=replay,
+                       first_step=first_step)
+    return await episode.run()

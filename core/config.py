@@ -36,6 +36,17 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
     return out
 
 
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``update``, merging nested mappings instead of replacing them."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
@@ -54,7 +65,7 @@ def load_config(model: type[C], path: str | Path | None = None, overrides: Seque
     """Build ``model`` from ``base``, then the YAML file at ``path``, then ``overrides``."""
     data = dict(base or {})
     if path is not None:
-        data.update(load_yaml(path))
+        data = deep_merge(data, load_yaml(path))
     data = apply_overrides(data, overrides)
     try:
         return model.model_validate(data)

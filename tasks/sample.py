@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from agent.episode import EpisodeSpec, ToolSpec
 from core.messages import HintSection, HintSet
+from tasks.task import Benchmark, PromptConfig, Task
+from tasks.toolqa.template import ExpertStep
 
 PRICES = {"apple": 0.5, "pear": 0.75, "mango": 1.8}
 
@@ -63,3 +65,25 @@ def expert_responses() -> list[str]:
 
 def grade(answer: object) -> float:
     return float(str(answer).strip() == ANSWER)
+
+
+class SampleBenchmark(Benchmark):
+    """The sample task as a one-task benchmark (for the runner's tests and smoke runs)."""
+
+    name = "sample"
+
+    def tasks(self) -> list[Task]:
+        return [Task(id="sample/prices", benchmark="sample", group="sample", template="prices",
+                     split="test", question=QUESTION, answer=ANSWER, max_steps=4)]
+
+    def episode(self, task: Task, prompt: PromptConfig, trial: int = 0) -> EpisodeSpec:
+        spec = episode(hints=prompt.hints != "none", max_steps=task.max_steps)
+        spec.trial = trial
+        return spec
+
+    def grade(self, task: Task, answer: object, episode_dir: str | None = None) -> float:
+        return grade(answer)
+
+    def expert(self, task: Task) -> list[ExpertStep]:
+        r = [x.rsplit("\n</", 1)[0] for x in expert_responses()]
+        return [ExpertStep(r[0], r[1]), ExpertStep(r[2], r[3])]

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.episode import EpisodeSpec
+from agent.prompt import task_message
 
 ToolDocs = Literal["none", "short", "long"]
 
@@ -63,6 +64,18 @@ class Benchmark(abc.ABC):
     @abc.abstractmethod
     def grade(self, task: Task, answer: Any, episode_dir: str | None = None) -> float:
         """Score in [0, 1]; 1 means solved."""
+
+    def expert(self, task: Task) -> list[Any]:
+        """A known-good solution as ``ExpertStep``s (monologue, code); benchmarks that have one override."""
+        raise NotImplementedError(f"{self.name} has no expert solutions")
+
+    def expert_index(self) -> dict[str, list[Any]]:
+        """Expert solutions keyed by the task message the agent sends (how a scripted expert finds its task)."""
+        index = {}
+        for t in self.tasks():
+            spec = self.episode(t, PromptConfig())
+            index[task_message(spec.description, spec.answer_type).text] = self.expert(t)
+        return index
 
 
 class TaskSet:

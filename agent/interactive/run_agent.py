@@ -1,0 +1,28 @@
+# %% [markdown]
+# # Run the agent on one task
+# Edit `CLIENT` (and `MODEL`) below, then run the cells (VSCode / Jupyter), or run this file with
+# `python agent/interactive/run_agent.py`. The built-in sample task needs no data.
+
+# %%
+from agent.loop import AgentConfig, run_episode
+from agent.render import print_trajectory
+from core.llm.scripted import ScriptedClient
+from tasks import sample
+from tasks.asyncio_compat import run_sync
+
+CLIENT = "scripted"  # "scripted", or a backend of core.llm.factory: "hf-local", "vllm-completions", "openai", ...
+MODEL = ""  # model name, or a local checkpoint path for "hf-local"
+HINTS = True
+
+# %%
+if CLIENT == "scripted":
+    client = ScriptedClient(sample.expert_responses(), model="scripted-expert")
+else:
+    from core.llm.factory import ClientConfig, make_client
+
+    client = make_client(ClientConfig(backend=CLIENT, model=MODEL))
+
+# %%
+trajectory = run_sync(run_episode(sample.episode(hints=HINTS), client, AgentConfig(temperature=0.0)))
+trajectory.outcome.score = sample.grade(trajectory.outcome.answer)
+print_trajectory(trajectory)

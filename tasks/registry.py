@@ -1,0 +1,24 @@
+"""Benchmarks by name: ``make_benchmark("toolqa", "tiny")``."""
+
+from __future__ import annotations
+
+from tasks.task import Benchmark
+
+BENCHMARKS = ("toolqa", "officebench", "sample")
+
+
+def make_benchmark(name: str, data: str | None = None) -> Benchmark:
+    """``data``: ToolQA corpus root, or ``tiny``/``standard`` for ToolQA-mini (built on first use)."""
+    if name == "toolqa":
+        from tasks.toolqa.benchmark import ToolQABenchmark
+
+        return ToolQABenchmark.from_data(data)
+    if name == "officebench":
+        from tasks.officebench.benchmark import OfficeBenchmark
+
+        return OfficeBenchmark()
+    if name == "sample":
+        from tasks.sample import SampleBenchmark
+
+        return SampleBenchmark()
+    raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")

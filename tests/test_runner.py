@@ -1,0 +1,137 @@
+"""The runner: concurrent collection, resume, kill-and-resume, outages, reports."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+
+from core.errors import LLMError
+from core.llm.scripted import ScriptedClient
+from core.store import JsonlStore
+from core.trajectory import Trajectory
+from tasks.experts import expert_client, wrong_client
+from tasks.report import summarize, to_markdown, write_report
+from tasks.runner import collect, load_collect_config
+from tasks.sample import SampleBenchmark
+
+
+def _config(tmp_path, name, trials=3, **over):
+    overrides = [f"run_dir={tmp_path / name}", "tasks.benchmark=sample", f"trials={trials}",
+                 "prompt.hints=task", "concurrency=8"]
+    overrides += [f"{k}={v}" for k, v in over.items()]
+    return load_collect_config(None, None, overrides)
+
+
+def test_expert_solves_everything_and_resume_skips(tmp_path):
+    bench = SampleBenchmark()
+    cfg = _config(tmp_path, "expert")
+    run = collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
+    summary = json.loads((run / "summary.json").read_text())["runs"][0]
+    assert summary["overall"] == {"mean": 1.0, "se": 0.0, "n": 3, "trials": 3}
+    assert "# git_revision:" in (run / "config.yaml").read_text()
+    # Re-running with a client that would fail proves nothing is re-run.
+    collect(cfg, client=ScriptedClient([]), benchmark=bench, show_progress=False)
+    assert len((run / "trajectories.jsonl").read_text().splitlines()) == 3
+
+
+def test_wrong_agent_scores_zero(tmp_path):
+    bench = SampleBenchmark()
+    run = collect(_config(tmp_path, "wrong", trials=2), client=wrong_client(), benchmark=bench,
+                  show_progress=False)
+    s = summarize([run])["runs"][0]
+    assert s["overall"]["mean"] == 0.0 and s["wrong"] == 2 and s["failed"] == 0
+
+
+class _Outage(ScriptedClient):
+    """An endpoint that is down for every other episode (by trial)."""
+
+    async def complete(self, request):
+        if "outage" in request.messages[0]["content"] or self.calls % 4 >= 2:
+            self.calls += 1
+            raise LLMError("endpoint http://127.0.0.1:9/v1 unreachable after 3 attempts")
+        self.calls += 1
+        return await super().complete(request)
+
+
+def test_outage_is_counted_apart_from_wrong_answers(tmp_path):
+    bench = SampleBenchmark()
+    client = _Outage(wrong_client()._policy)
+    client.calls = 0
+    cfg = _config(tmp_path, "outage", trials=4, concurrency=1)
+    run = collect(cfg, client=client, benchmark=bench, show_progress=False)
+    trajs = list(JsonlStore(run / "trajectories.jsonl", Trajectory))
+    reasons = {t.outcome.termination for t in trajs}
+    assert reasons == {"completed", "llm_error"}
+    s = summarize([run])["runs"][0]
+    assert s["failed"] == 2 and s["wrong"] == 2
+    assert "unreachable" in next(t.outcome.detail for t in trajs if t.outcome.termination == "llm_error")
+    assert "llm_error 2" in to_markdown(summarize([run]))
+
+
+def test_report_files_and_standard_error(tmp_path):
+    bench = SampleBenchmark()
+    good = collect(_config(tmp_path, "good", trials=2), client=expert_client(bench), benchmark=bench,
+                   show_progress=False)
+    bad = collect(_config(tmp_path, "bad", trials=2), client=wrong_client(), benchmark=bench,
+                  show_progress=False)
+    summary = write_report([good, bad], tmp_path / "cmp", names=["expert", "wrong"])
+    assert [r["run"] for r in summary["runs"]] == ["expert", "wrong"]
+    for ext in ("md", "csv", "json", "png"):
+        assert (tmp_path / "cmp" / f"report.{ext}").stat().st_size > 0
+    assert (tmp_path / "cmp" / "report.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| expert | 100.0±0.0 |" in (tmp_path / "cmp" / "report.md").read_text()
+
+
+_KILLABLE = textwrap.dedent("""
+    import sys
+    from core.llm.scripted import ScriptedClient
+    from tasks.experts import expert_client
+    from tasks.runner import collect, load_collect_config
+    from tasks.sample import SampleBenchmark
+    bench = SampleBenchmark()
+    client = expert_client(bench)
+    client.delay = 0.02
+    cfg = load_collect_config(None, None, [f"run_dir={sys.argv[1]}", "tasks.benchmark=sample",
+                                           "trials=40", "concurrency=6"])
+    collect(cfg, client=client, benchmark=bench, show_progress=False)
+""")
+
+
+def test_sigkill_at_random_moments_then_resume(tmp_path):
+    run = tmp_path / "killed"
+    rng = random.Random(0)
+    mark = f"killtest-{os.getpid()}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MNM_TEST_MARK": mark}
+    for _ in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(run)], env=env, start_new_session=True)
+        time.sleep(rng.uniform(1.0, 2.5))
+        os.killpg(proc.pid, signal.SIGKILL)  # the collector and every workspace it started
+        proc.wait()
+    subprocess.run([sys.executable, "-c", _KILLABLE, str(run)], env=env, check=True, timeout=240)
+    lines = (run / "trajectories.jsonl").read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    keys = [Trajectory.model_validate_json(line).key for line in lines[:-1]]
+    assert len(keys) == len(set(keys)) == 40
+    assert summarize([run])["runs"][0]["overall"]["mean"] == 1.0
+    time.sleep(1.0)  # orphaned workspace servers notice their collector died and exit
+    assert not [p for p in psutil.process_iter() if _environ(p).get("MNM_TEST_MARK") == mark]
+
+
+def _environ(p):
+    try:
+        return p.environ()
+    except (psutil.Error, OSError):
+        return {}
+
+
+@pytest.mark.parametrize("preset", ["teacher-train", "nohints-test", "combined-test", "heldout-nohints"])
+def test_presets_load(tmp_path, preset):
+    cfg = load_collect_config(preset, None, [f"run_dir={tmp_path}"])
+    assert cfg.preset == preset and cfg.trials == 3
