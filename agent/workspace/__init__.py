@@ -1,0 +1,48 @@
+"""The agent's sandboxed, persistent Python workspace: one worker process per episode.
+
+Design
+------
+* **Fork server.** A :class:`WorkspaceServer` exists once per ``ToolSpec.preload_key()``. It starts
+  a server process (``zygote.py``) that runs ``preload(**preload_kwargs)`` once and then forks one
+  worker per episode, so multi-GB read-only tables are shared copy-on-write. The agent sends each
+  spawn request with one end of a fresh socketpair attached (``socket.send_fds``); the forked worker
+  calls ``setsid()``, binds the episode's tools (``bind(shared, **episode_kwargs)``), and talks to the
+  agent directly over that socket with length-prefixed JSON (``protocol.py``). Nothing in the agent
+  process blocks: it uses asyncio streams, so hundreds of workspaces share one event loop.
+* **Workers** (``worker.py``) keep one namespace across cells, show a final expression's value,
+  capture fds 1 and 2 (print, C code, subprocesses) through pipes keeping the first ``output_cap``
+  characters per stream, refuse ``input()``, format tracebacks without their own frames, and provide
+  ``complete_task(report, answer)``: it checks the answer's class *name* against the episode's answer
+  type (an ``Exception`` is always accepted), raises ``TypeError`` otherwise, and on success ends the
+  cell and sets ``CellResult.completion``.
+* **Faults become observations** (``client.py``). A cell over its wall-clock limit gets SIGINT
+  (``KeyboardInterrupt``); if it has not stopped after ``interrupt_grace_s`` the worker's whole
+  process tree is killed and a fresh worker is forked (``status="timeout"``, ``restarted=True``).
+  A worker that dies (``os._exit``, a signal, a limit) gives ``status="crashed"`` and is replaced.
+  ``note`` tells the agent what happened and that its variables were lost.
+* **Limits**: ``RLIMIT_AS`` (``memory_mb`` on top of what the fork inherited; an allocation beyond it
+  raises ``MemoryError``), per-cell ``RLIMIT_CPU``, ``max_processes`` (the server kills a worker
+  whose session exceeds it; ``RLIMIT_NPROC`` would count all of the user's processes and does not
+  bind root), and a private working directory, removed on close unless configured otherwise.
+* **No stray processes.** A worker's processes are its session plus all their descendants
+  (``proctree.py``); close and restart SIGKILL them repeatedly until none is left. The server is a
+  child subreaper and kills processes that escaped by double fork. If the agent process dies, the
+  server (its control socket closes) and each worker (it watches the agent's pidfd) kill themselves.
+
+Limits of the isolation
+-----------------------
+This is process isolation with resource limits, for an agent that makes mistakes, **not a security
+sandbox** against malicious code: workers run as the same user with the same file system and
+network access (no network isolation), may kill other processes of that user (the server included;
+it is restarted, re-running ``preload``, on the next spawn), and may escape limits a privileged user
+can raise. Linux only (``/proc``, pidfd, ``prctl``). Forking after ``preload`` started threads is
+unsafe for libraries whose threads hold locks or form a pool; workers set torch to one thread for
+this reason (its OpenMP pool would hang the first parallel operation after the fork).
+"""
+
+from agent.workspace.client import Workspace
+from agent.workspace.config import CellResult, CellStatus, WorkspaceConfig, WorkspaceError
+from agent.workspace.server import WorkspaceServer, close_servers, open_workspace, server_for
+
+__all__ = ["CellResult", "CellStatus", "Workspace", "WorkspaceConfig", "WorkspaceError", "WorkspaceServer",
+           "close_servers", "open_workspace", "server_for"]

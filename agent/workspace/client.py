@@ -1,0 +1,167 @@
+"""The agent-side workspace of one episode: runs cells in its worker and survives the worker's faults."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from agent.workspace import proctree
+from agent.workspace.config import CellResult, CellStatus, WorkspaceConfig, WorkspaceError
+
+if TYPE_CHECKING:
+    from agent.workspace.server import WorkerChannel, WorkspaceServer
+
+_LOST = "it was restarted and its variables were lost (files in the working directory are kept)"
+
+
+class Workspace:
+    """A persistent Python namespace in a worker process; create it with ``WorkspaceServer.spawn``.
+
+    ``run`` never raises for anything the cell does: timeouts, crashes and exceptions come back as
+    a :class:`CellResult`. It raises :class:`WorkspaceError` only if no new worker can be started.
+    Cells of one workspace run one at a time; different workspaces run concurrently.
+    """
+
+    def __init__(self, server: WorkspaceServer, request: dict[str, Any], workdir: Path, owns_workdir: bool,
+                 config: WorkspaceConfig) -> None:
+        self.server, self.request, self.config = server, request, config
+        self.workdir = workdir
+        self.owns_workdir = owns_workdir
+        self.closed = False
+        self._worker: WorkerChannel | None = None
+        self._lock = asyncio.Lock()
+        self._stale = False  # the worker was left mid-cell and must be replaced
+        self._pending_note = ""  # a restart outside any cell, which the next result must mention
+
+    @property
+    def pid(self) -> int | None:
+        """The current worker process."""
+        return self._worker.pid if self._worker else None
+
+    async def start(self) -> None:
+        await self._restart()
+
+    async def run(self, code: str, timeout: float | None = None) -> CellResult:
+        """Run one cell; ``timeout`` (seconds) overrides ``config.cell_timeout_s``."""
+        limit = self.config.cell_timeout_s if timeout is None else timeout
+        async with self._lock:
+            if self.closed:
+                raise WorkspaceError("the workspace is closed")
+            if self._worker is None or self._stale:  # a cancelled cell, or a restart that failed
+                why = "the previous cell did not finish" if self._stale else "the workspace had no worker"
+                await self._restart()
+                self._pending_note = f"{why}, so the workspace {_LOST}"
+            try:
+                return await self._run(code, limit)
+            except BaseException:  # e.g. cancelled: the worker may still be busy with this cell
+                if self._worker is not None:
+                    self._worker.signal(signal.SIGKILL)
+                    self._stale = True
+                raise
+
+    async def _run(self, code: str, limit: float) -> CellResult:
+        assert self._worker is not None
+        worker, start = self._worker, time.perf_counter()
+        reply = asyncio.ensure_future(self._exchange(worker, code))
+        if await _finished(reply, limit):
+            message = reply.result()
+            if message is not None:
+                status: CellStatus = "exception" if message.get("exception") else "ok"
+                return self._result(message, status, "", start)
+            return await self._crashed(worker, start)
+
+        worker.signal(signal.SIGINT)
+        if await _finished(reply, self.config.interrupt_grace_s) and reply.result() is not None:
+            note = f"the cell timed out after {limit:g} s and was interrupted; the variables are kept"
+            return self._result(reply.result(), "timeout", note, start)
+        reply.cancel()
+        await self._restart()
+        note = (f"the cell timed out after {limit:g} s and did not stop when interrupted, "
+                f"so the workspace was killed; {_LOST}")
+        return self._result(None, "timeout", note, start, restarted=True)
+
+    async def _exchange(self, worker: WorkerChannel, code: str) -> dict[str, Any] | None:
+        """The worker's reply, or ``None`` if the worker died."""
+        try:
+            await worker.send({"code": code})
+            return await worker.receive()
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):  # ValueError: garbled message
+            return None
+
+    async def _crashed(self, worker: WorkerChannel, start: float) -> CellResult:
+        if self.closed:
+            return self._result(None, "crashed", "the workspace was closed while the cell ran", start)
+        code, reason = await self.server.exit_info(worker.pid, timeout=1.0)
+        await self._restart()
+        how = _describe_exit(code, reason)
+        note = f"the workspace process {how} while running the cell, so its output was lost; {_LOST}"
+        return self._result(None, "crashed", note, start, restarted=True)
+
+    async def _restart(self) -> None:
+        """Replace the worker (killing everything the old one started) by a fresh fork of the server."""
+        if self._worker is not None:
+            await self._kill(self._worker)
+            self._worker = None
+        self._stale = False
+        worker = await self.server.fork(self.request, self.config.start_timeout_s)
+        if self.closed:  # closed while the new worker started
+            await self._kill(worker)
+            raise WorkspaceError("the workspace is closed")
+        self._worker = worker
+
+    @staticmethod
+    async def _kill(worker: WorkerChannel) -> None:
+        worker.close()
+        await asyncio.to_thread(proctree.kill_sessions, {worker.pid})
+
+    def _result(self, message: dict[str, Any] | None, status: CellStatus, note: str, start: float,
+                restarted: bool = False) -> CellResult:
+        message = message or {}
+        earlier, self._pending_note = self._pending_note, ""  # an earlier restart this cell ran after
+        notes = [n for n in (earlier, note) if n]
+        return CellResult(stdout=message.get("stdout", ""), stderr=message.get("stderr", ""),
+                          exception=message.get("exception", ""), status=status,
+                          restarted=restarted or bool(earlier),
+                          note="; ".join(notes), seconds=time.perf_counter() - start,
+                          completion=message.get("completion"))
+
+    async def close(self) -> None:
+        """Kill the worker and everything it started, and remove a workspace-created workdir. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            await self._kill(worker)
+        if self.owns_workdir and not self.config.keep_workdir:
+            await asyncio.to_thread(shutil.rmtree, self.workdir, True)
+
+    async def __aenter__(self) -> Workspace:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+
+async def _finished(task: asyncio.Future[Any], timeout: float) -> bool:
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    return bool(done)
+
+
+def _describe_exit(code: int | None, reason: str) -> str:
+    if reason:
+        return f"was killed because {reason}"
+    if code is None:
+        return "died"
+    if code < 0:
+        try:
+            return f"was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"

@@ -1,0 +1,52 @@
+"""Limits of a workspace, the result of one cell, and the workspace's own error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.errors import MnmError
+
+CellStatus = Literal["ok", "exception", "timeout", "crashed"]
+
+
+class WorkspaceError(MnmError, OSError):
+    """The workspace itself failed (a worker could not be started or bound): our fault, not the agent's.
+
+    It is an ``OSError`` so that callers treating environment failures alike catch it too.
+    """
+
+
+class WorkspaceConfig(BaseModel):
+    """Per-episode limits; ``None`` switches a limit off."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cell_timeout_s: float = Field(30.0, gt=0, description="wall-clock limit of one cell")
+    interrupt_grace_s: float = Field(
+        2.0, ge=0, description="time an interrupted cell gets to stop before its worker is killed")
+    memory_mb: int | None = Field(
+        4096, gt=0, description="address space a worker may add to what it inherits from its server (RLIMIT_AS)")
+    cpu_seconds: int | None = Field(None, gt=0, description="CPU time of one cell (RLIMIT_CPU)")
+    output_cap: int = Field(4000, gt=0, description="characters kept of each of stdout, stderr and exception")
+    max_processes: int | None = Field(
+        64, gt=0, description="processes a worker may run at once, itself included (checked every 0.5 s)")
+    start_timeout_s: float = Field(60.0, gt=0, description="limit for forking a worker and binding its tools")
+    keep_workdir: bool = Field(False, description="keep a workspace-created working directory on close")
+
+
+@dataclass
+class CellResult:
+    """What one cell produced; ``status`` says how it ended and ``note`` explains anything unusual."""
+
+    stdout: str
+    stderr: str
+    exception: str  # formatted traceback, '' if none
+    status: CellStatus
+    restarted: bool  # the worker was replaced, so the namespace is fresh
+    note: str
+    seconds: float
+    # set when complete_task ended the episode: {"report", "answer" (JSON-safe), "answer_repr", "answer_type"}
+    completion: dict[str, Any] | None = None

@@ -1,0 +1,276 @@
+"""The agent-side handle of a workspace server (fork server), and the registry of servers by preload key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import weakref
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from agent.episode import ToolSpec
+from agent.workspace import proctree, protocol
+from agent.workspace.client import Workspace
+from agent.workspace.config import WorkspaceConfig, WorkspaceError
+
+_EXITS_KEPT = 4096  # exit reports remembered for crash notes
+
+
+class WorkerChannel:
+    """The agent's end of one worker: its pid (as a pidfd, safe against pid reuse) and its socket."""
+
+    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.reader, self.writer = reader, writer
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.writer.write(protocol.encode(message))
+        await self.writer.drain()
+
+    async def receive(self) -> dict[str, Any]:
+        return await protocol.read(self.reader)
+
+    def signal(self, signum: int) -> None:
+        with suppress(ProcessLookupError):
+            signal.pidfd_send_signal(self.pidfd, signum)
+
+    def close(self) -> None:
+        """Kill the worker itself and drop the connection (its other processes: ``proctree.kill_sessions``)."""
+        self.signal(signal.SIGKILL)
+        self.writer.close()
+        os.close(self.pidfd)
+
+
+class WorkspaceServer:
+    """One server process per preload key: it runs ``preload`` once and forks a worker per episode.
+
+    Restarts itself (running ``preload`` again) on the next spawn if the server process died.
+    """
+
+    def __init__(self, preload: str | None = None, preload_kwargs: dict[str, Any] | None = None,
+                 start_timeout_s: float = 600.0) -> None:
+        self.preload, self.preload_kwargs = preload, dict(preload_kwargs or {})
+        self.start_timeout_s = start_timeout_s
+        self.closed = False
+        self._control: socket.socket | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._events: asyncio.Task[None] | None = None
+        self._start_lock = asyncio.Lock()
+        self._failure: WorkspaceError | None = None  # a failed preload is not retried
+        self._exits: dict[int, tuple[int, str]] = {}
+        self._exit_waiters: dict[int, asyncio.Future[None]] = {}
+
+    @property
+    def pid(self) -> int | None:
+        """The server process, while it runs."""
+        return self._process.pid if self._running() else None
+
+    def key(self) -> tuple[str | None, str]:
+        return ToolSpec(bind="", preload=self.preload, preload_kwargs=self.preload_kwargs).preload_key()
+
+    async def spawn(self, tools: ToolSpec, episode_kwargs: dict[str, Any] | None = None,
+                    answer_type: str = "str", workdir: Path | None = None,
+                    config: WorkspaceConfig | None = None) -> Workspace:
+        """Fork a worker for one episode, bind ``tools`` in it and return its workspace."""
+        if tools.preload_key() != self.key():
+            raise ValueError(f"tools with preload {tools.preload!r} do not belong to this server")
+        config = config or WorkspaceConfig()
+        owns_workdir = workdir is None
+        workdir = Path(tempfile.mkdtemp(prefix="mnm-workspace-")) if workdir is None else Path(workdir)
+        request = {"bind": tools.bind, "episode_kwargs": dict(episode_kwargs or {}), "answer_type": answer_type,
+                   "workdir": str(workdir.resolve()), "config": config.model_dump(), "agent_pid": os.getpid()}
+        workspace = Workspace(self, request, workdir, owns_workdir, config)
+        try:
+            await workspace.start()
+        except BaseException:
+            await workspace.close()
+            raise
+        return workspace
+
+    async def fork(self, request: dict[str, Any], timeout: float) -> WorkerChannel:
+        """Start a worker and wait until its tools are bound; restarts a dead server once."""
+        for attempt in range(2):
+            await self._ensure_started()
+            try:
+                return await self._fork_once(request, timeout)
+            except _ServerDied:
+                if attempt:
+                    raise WorkspaceError("the workspace server died twice while starting a worker") from None
+        raise AssertionError("unreachable")
+
+    async def exit_info(self, pid: int, timeout: float) -> tuple[int | None, str]:
+        """How a worker ended as its server saw it: (return code, reason), or (None, '') if unknown."""
+        if pid not in self._exits and self._running():
+            waiter = self._exit_waiters.setdefault(pid, asyncio.get_running_loop().create_future())
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            self._exit_waiters.pop(pid, None)
+        return self._exits.pop(pid, (None, ""))
+
+    async def close(self) -> None:
+        """Stop the server process; it kills all the workers it forked."""
+        self.closed = True
+        await self._stop()
+
+    async def _ensure_started(self) -> None:
+        if self.closed:
+            raise WorkspaceError("the workspace server is closed")
+        async with self._start_lock:
+            if self._failure is not None:
+                raise self._failure
+            if not self._running():
+                await self._stop()
+                try:
+                    await self._start()
+                except WorkspaceError as e:
+                    self._failure = e
+                    raise
+
+    def _running(self) -> bool:
+        return self._events is not None and not self._events.done()
+
+    async def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # the server imports exactly what this process can import
+        path = os.pathsep.join(p or os.getcwd() for p in sys.path)
+        env = {**os.environ, "PYTHONPATH": path}
+        with theirs:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "agent.workspace.zygote", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env)
+        ours.setblocking(False)
+        self._control = ours
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(ours, json.dumps({"preload": self.preload,
+                                                  "preload_kwargs": self.preload_kwargs}).encode())
+        try:
+            reply = await asyncio.wait_for(loop.sock_recv(ours, protocol.MAX_PACKET), self.start_timeout_s)
+        except asyncio.TimeoutError:
+            await self._stop()
+            raise WorkspaceError(f"preload {self.preload} took longer than {self.start_timeout_s} s") from None
+        answer = json.loads(reply) if reply else {"error": "the workspace server exited during preload"}
+        if "error" in answer:
+            await self._stop()
+            raise WorkspaceError(f"preload {self.preload} failed:\n{answer['error']}")
+        self._events = asyncio.create_task(self._read_events(ours))
+
+    async def _read_events(self, control: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while packet := await loop.sock_recv(control, protocol.MAX_PACKET):
+            event = json.loads(packet)
+            pid = event["exited"]
+            self._exits[pid] = (event["code"], event["reason"])
+            if len(self._exits) > _EXITS_KEPT:
+                del self._exits[next(iter(self._exits))]
+            if (waiter := self._exit_waiters.pop(pid, None)) is not None and not waiter.done():
+                waiter.set_result(None)
+        for waiter in self._exit_waiters.values():  # the server died: nobody will report these exits
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _stop(self) -> None:
+        if self._events is not None:
+            self._events.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._events
+            self._events = None
+        if self._control is not None:
+            self._control.close()  # the server kills its workers and exits
+            self._control = None
+        if self._process is not None:
+            process, self._process = self._process, None
+            try:
+                await asyncio.to_thread(process.wait, 5.0)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+
+    async def _fork_once(self, request: dict[str, Any], timeout: float) -> WorkerChannel:
+        assert self._control is not None and self._events is not None
+        ours, theirs = socket.socketpair()
+        with theirs:
+            try:
+                await _send_with_fd(self._control, json.dumps(request).encode(), theirs.fileno())
+            except OSError:
+                ours.close()
+                raise _ServerDied from None
+        reader, writer = await asyncio.open_unix_connection(sock=ours, limit=protocol.MAX_MESSAGE)
+        try:
+            hello = await asyncio.wait_for(protocol.read(reader), timeout)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError) as e:
+            writer.close()
+            await asyncio.wait({self._events}, timeout=1.0)
+            if self._events.done():
+                raise _ServerDied from None
+            raise WorkspaceError(f"the workspace server did not start a worker ({type(e).__name__})") from None
+        if "error" in hello:
+            writer.close()
+            raise WorkspaceError(hello["error"])
+        try:
+            channel = WorkerChannel(hello["pid"], reader, writer)
+        except ProcessLookupError:
+            writer.close()
+            raise WorkspaceError(f"the workspace worker died while binding {request['bind']}") from None
+        try:
+            ready = await asyncio.wait_for(channel.receive(), timeout)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError) as e:
+            await _discard(channel)
+            what = "timed out" if isinstance(e, asyncio.TimeoutError) else "died"
+            raise WorkspaceError(f"the workspace worker {what} while binding {request['bind']}") from None
+        if "error" in ready:
+            await _discard(channel)
+            raise WorkspaceError(f"binding the tools {request['bind']} failed:\n{ready['error']}")
+        return channel
+
+
+class _ServerDied(Exception):
+    """The server process was gone when a worker was requested."""
+
+
+async def _discard(channel: WorkerChannel) -> None:
+    channel.close()
+    await asyncio.to_thread(proctree.kill_sessions, {channel.pid})
+
+
+async def _send_with_fd(sock: socket.socket, data: bytes, fd: int) -> None:
+    """Send one packet with a file descriptor attached on a non-blocking socket."""
+    while True:
+        try:
+            socket.send_fds(sock, [data], [fd])
+            return
+        except BlockingIOError:
+            await asyncio.sleep(0.001)
+
+
+_servers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str | None, str], WorkspaceServer]]
+_servers = weakref.WeakKeyDictionary()
+
+
+def server_for(tools: ToolSpec) -> WorkspaceServer:
+    """The server of the running event loop for ``tools.preload_key()``, created on first use."""
+    servers = _servers.setdefault(asyncio.get_running_loop(), {})
+    key = tools.preload_key()
+    if key not in servers or servers[key].closed:
+        servers[key] = WorkspaceServer(tools.preload, tools.preload_kwargs)
+    return servers[key]
+
+
+async def open_workspace(tools: ToolSpec, episode_kwargs: dict[str, Any] | None = None,
+                         answer_type: str = "str", workdir: Path | None = None,
+                         config: WorkspaceConfig | None = None) -> Workspace:
+    """A workspace from the shared server for ``tools`` (use as ``async with await open_workspace(...)``)."""
+    return await server_for(tools).spawn(tools, episode_kwargs, answer_type, workdir, config)
+
+
+async def close_servers() -> None:
+    """Close every server of the running event loop (and with them all their workers)."""
+    servers = _servers.pop(asyncio.get_running_loop(), {})
+    await asyncio.gather(*(server.close() for server in servers.values()))

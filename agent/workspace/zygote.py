@@ -1,0 +1,157 @@
+"""The workspace server process: runs ``preload`` once, then forks one worker per episode.
+
+Started by :class:`agent.workspace.server.WorkspaceServer` as ``python -m agent.workspace.zygote FD``
+where FD is its end of a SOCK_SEQPACKET control socket. Messages on it (one JSON object a packet):
+
+* agent -> server: ``{"preload", "preload_kwargs"}`` once, then spawn requests, each carrying the
+  worker's end of a fresh stream socketpair as ancillary data (``socket.send_fds``);
+* server -> agent: ``{"ready": pid}`` or ``{"error": traceback}`` once, then
+  ``{"exited": pid, "code": returncode, "reason": str}`` whenever a worker ends.
+
+The server is a child subreaper: processes that escape a worker's session and tree get re-parented
+to it, and a sweep every ``SWEEP_INTERVAL_S`` kills them (sparing processes ``preload`` started),
+and kills any worker running more than its ``max_processes``. When the control socket closes (the agent process closed the server or died) it
+kills all its workers and exits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+import traceback
+from typing import Any
+
+from agent.workspace import proctree, protocol, worker
+
+SWEEP_INTERVAL_S = 0.5
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+class _Server:
+    def __init__(self, control: socket.socket, shared: Any) -> None:
+        self.control = control
+        self.shared = shared
+        self.workers: dict[int, int | None] = {}  # pid -> max_processes
+        self.reasons: dict[int, str] = {}  # why the server killed a worker
+        me = os.getpid()
+        self.preload_children = {p.pid for p in proctree.scan() if p.ppid == me}  # not orphans
+        self.wakeup_read, self.wakeup_write = os.pipe()
+        os.set_blocking(self.wakeup_read, False)
+        os.set_blocking(self.wakeup_write, False)
+        signal.set_wakeup_fd(self.wakeup_write)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # wakes the selector via the wakeup fd
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(control, selectors.EVENT_READ)
+        self.selector.register(self.wakeup_read, selectors.EVENT_READ)
+
+    def serve(self) -> None:
+        next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+        while True:
+            for key, _ in self.selector.select(timeout=max(0.0, next_sweep - time.monotonic())):
+                if key.fileobj is not self.control:
+                    while _read_nonblocking(self.wakeup_read):
+                        pass
+                    continue
+                message, fds, _, _ = socket.recv_fds(self.control, protocol.MAX_PACKET, 1)
+                if not message:
+                    return self.shutdown()
+                self.spawn(json.loads(message), fds[0])
+            self.reap()
+            if time.monotonic() >= next_sweep:
+                self.sweep()
+                next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+
+    def spawn(self, request: dict[str, Any], fd: int) -> None:
+        sock = socket.socket(fileno=fd)
+        try:
+            pid = os.fork()
+        except OSError as e:
+            protocol.send(sock, {"error": f"the workspace server could not fork a worker: {e}"})
+            sock.close()
+            return
+        if pid == 0:
+            try:
+                self._become_worker()
+                worker.serve(sock, request, self.shared)
+            finally:
+                os._exit(1)  # never return into the server's loop
+        self.workers[pid] = request["config"]["max_processes"]
+        sock.close()
+
+    def _become_worker(self) -> None:
+        """In the forked child: drop the server's descriptors and signal handling."""
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.selector.close()
+        self.control.close()
+        os.close(self.wakeup_read)
+        os.close(self.wakeup_write)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.workers:  # not an orphan we killed
+                del self.workers[pid]
+                self._tell({"exited": pid, "code": os.waitstatus_to_exitcode(status),
+                            "reason": self.reasons.pop(pid, "")})
+
+    def sweep(self) -> None:
+        procs = proctree.scan()
+        me = os.getpid()
+        for p in procs:  # re-parented to us: escaped a worker's session and tree
+            if p.ppid == me and p.pid not in self.workers and p.pid not in self.preload_children and not p.zombie:
+                proctree.kill(proctree.tree(procs, {p.pid}, frozenset({p.pid})))
+        for pid, limit in self.workers.items():
+            members = proctree.tree(procs, {pid})
+            if limit is not None and len(members) > limit:
+                self.reasons[pid] = f"it ran more than {limit} processes at once"
+                proctree.kill(members)
+
+    def shutdown(self) -> None:
+        proctree.kill_sessions(set(self.workers), deadline_s=2.0)
+        self.sweep()
+
+    def _tell(self, message: dict[str, Any]) -> None:
+        try:
+            self.control.send(json.dumps(message).encode())
+        except OSError:  # the agent process is gone; the next select sees the closed socket
+            pass
+
+
+def _read_nonblocking(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except BlockingIOError:
+        return b""
+
+
+def main(control_fd: int) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the agent process, which then closes us
+    control = socket.socket(fileno=control_fd)
+    hello = json.loads(control.recv(protocol.MAX_PACKET))
+    try:
+        preload = hello["preload"]
+        shared = worker.load_callable(preload)(**hello["preload_kwargs"]) if preload else None
+    except BaseException:
+        control.send(json.dumps({"error": traceback.format_exc()}).encode())
+        return 1
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    control.send(json.dumps({"ready": os.getpid()}).encode())
+    _Server(control, shared).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1])))
