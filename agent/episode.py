@@ -44,6 +44,7 @@ class EpisodeSpec(BaseModel):
     tools: ToolSpec
     episode_kwargs: dict[str, Any] = Field(default_factory=dict)
     init_code: str | None = None
+    workdir: str | None = None  # the worker's cwd, kept after the episode (default: a private temp dir)
     trial: int = 0
     group: str = ""
     template: str = ""

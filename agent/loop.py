@@ -9,6 +9,7 @@ in the returned :class:`core.trajectory.Trajectory` (grading happens outside, in
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -94,6 +95,7 @@ class _Episode:
             async with await open_workspace(
                 tools=self.spec.tools, episode_kwargs=self.spec.episode_kwargs,
                 answer_type=self.spec.answer_type, config=self.config.workspace,
+                workdir=Path(self.spec.workdir) if self.spec.workdir else None,
             ) as ws:
                 await self._loop(ws)
         except LLMError as e:

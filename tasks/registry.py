@@ -8,7 +8,8 @@ BENCHMARKS = ("toolqa", "officebench", "sample")
 
 
 def make_benchmark(name: str, data: str | None = None) -> Benchmark:
-    """``data``: ToolQA corpus root, or ``tiny``/``standard`` for ToolQA-mini (built on first use)."""
+    """``data``: for ToolQA a corpus root, or ``tiny``/``standard`` for ToolQA-mini (built on first
+    use); for OfficeBench the grading errata, ``corrected`` (default) or ``original``."""
     if name == "toolqa":
         from tasks.toolqa.benchmark import ToolQABenchmark
 
@@ -16,7 +17,7 @@ def make_benchmark(name: str, data: str | None = None) -> Benchmark:
     if name == "officebench":
         from tasks.officebench.benchmark import OfficeBenchmark
 
-        return OfficeBenchmark()
+        return OfficeBenchmark(errata=data or "corrected")  # type: ignore[arg-type]
     if name == "sample":
         from tasks.sample import SampleBenchmark
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -109,9 +110,15 @@ async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: Collect
                    client: LLMClient, episodes_dir: Path) -> Trajectory:
     spec = benchmark.episode(task, config.prompt, trial)
     spec.meta.setdefault("preset", config.preset)
+    episode_dir = None
+    if benchmark.keeps_episode_dir:
+        episode_dir = episodes_dir / f"{task.id.replace('/', '_')}#{trial}"
+        shutil.rmtree(episode_dir, ignore_errors=True)  # left over by an attempt that was killed
+        episode_dir.mkdir(parents=True)
+        spec.workdir = str(episode_dir)
     traj = await run_episode(spec, client, config.agent)
     if traj.outcome.termination == "completed":
-        traj.outcome.score = benchmark.grade(task, traj.outcome.answer, str(episodes_dir))
+        traj.outcome.score = benchmark.grade(task, traj.outcome.answer, str(episode_dir) if episode_dir else None)
     traj.meta.update(preset=config.preset, endpoint=",".join(config.client.base_urls or []))
     return traj
 

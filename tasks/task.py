@@ -52,6 +52,7 @@ class Benchmark(abc.ABC):
     """A family of tasks with its tools, hints and grader."""
 
     name: str
+    keeps_episode_dir: bool = False  # grading reads the episode's files: the runner keeps its workdir
 
     @abc.abstractmethod
     def tasks(self) -> list[Task]:

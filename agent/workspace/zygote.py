@@ -58,7 +58,10 @@ class _Server:
                     while _read_nonblocking(self.wakeup_read):
                         pass
                     continue
-                message, fds, _, _ = socket.recv_fds(self.control, protocol.MAX_PACKET, 1)
+                try:
+                    message, fds, _, _ = socket.recv_fds(self.control, protocol.MAX_PACKET, 1)
+                except ConnectionError:  # the agent process died or closed us abruptly
+                    message = b""
                 if not message:
                     return self.shutdown()
                 self.spawn(json.loads(message), fds[0])
