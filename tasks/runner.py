@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.loop import AgentConfig, run_episode
+from agent.workspace import close_servers
 from core.config import dump_config, load_config, load_yaml
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig
@@ -161,6 +162,7 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
     if tracker:
         tracker.finish(summary)
     await client.aclose()
+    await close_servers()
     return run_dir
 
 
