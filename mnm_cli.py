@@ -118,6 +118,99 @@ def serve(
                 p.terminate()
 
 
+officebench_app = typer.Typer(no_args_is_help=True, help="OfficeBench: reference solutions and audits.")
+app.add_typer(officebench_app, name="officebench")
+
+
+@officebench_app.command("solve")
+def officebench_solve(
+    ids: Annotated[Optional[str], typer.Option(help="comma-separated subtask ids (default: all with a solution)")] = None,
+    errata: Annotated[str, typer.Option(help="corrected | original")] = "corrected",
+) -> None:
+    """Run the reference solutions through the tools and the evaluator; report their success."""
+    from tasks.officebench.solutions import solve
+
+    results = solve(ids.split(",") if ids else None, errata=errata)  # type: ignore[arg-type]
+    for r in results:
+        typer.echo(f"{r.task_id:24s} {'pass' if r.passed else 'FAIL'} {'; '.join(r.failures)}")
+    passed = sum(r.passed for r in results)
+    typer.echo(f"{passed}/{len(results)} reference solutions pass under errata={errata}")
+
+
+@officebench_app.command("audit")
+def officebench_audit() -> None:
+    """What a do-nothing agent scores under both errata settings, and the unsolvable subtasks."""
+    from tasks.officebench.audit import audit_report
+
+    typer.echo(audit_report())
+
+
+def _client_config(path: Optional[Path], overrides: Optional[list[str]]):
+    from core.config import load_config
+    from core.llm.factory import ClientConfig
+
+    return load_config(ClientConfig, path, overrides or [])
+
+
+@app.command()
+def review(
+    runs: Annotated[list[Path], typer.Argument(help="run directories to review")],
+    out: Annotated[Path, typer.Option(help="review directory (verdicts.jsonl)")],
+    filters: Annotated[Optional[list[Path]], typer.Option("--filters", help="filter files or folders")] = None,
+    judge: Annotated[Optional[Path], typer.Option(help="client config YAML for LLM-judge filters")] = None,
+    concurrency: int = 16,
+    set_: Overrides = None,
+) -> None:
+    """Apply rule and LLM-judge filters to every step; print the flagged states with their hints."""
+    from filters.review import flagged_report
+    from filters.review import review as run_review
+    from filters.spec import LIBRARY
+
+    client = _client_config(judge, set_) if judge or set_ else None
+    path = run_review(runs, filters or [LIBRARY / "toolqa"], out, judge_client=client, concurrency=concurrency)
+    typer.echo(flagged_report(out))
+    typer.echo(f"verdicts: {path}")
+
+
+@app.command()
+def correct(
+    review_dir: Annotated[Path, typer.Argument(help="a review directory written by `mnm review`")],
+    teacher: Annotated[Optional[Path], typer.Option(help="client config YAML of the teacher")] = None,
+    samples: int = 2,
+    verify: Annotated[bool, typer.Option(help="replay the episode and drop corrected cells that raise")] = True,
+    continue_to_end: Annotated[bool, typer.Option(help="keep only corrections whose episode ends correct")] = False,
+    temperature: float = 0.7,
+    concurrency: int = 8,
+    set_: Overrides = None,
+) -> None:
+    """Insert each flagged state's corrective hint and sample the teacher's corrected actions."""
+    from filters.correct import correct as run_correct
+
+    path = run_correct(review_dir, _client_config(teacher, set_), samples=samples, verify=verify,
+                       continue_to_end=continue_to_end, temperature=temperature, concurrency=concurrency)
+    typer.echo(f"corrections: {path}")
+
+
+@app.command()
+def dataset(
+    out: Annotated[Path, typer.Option(help="dataset directory")],
+    round_: Annotated[int, typer.Option("--round", help="1: teacher trajectories; >= 2: corrections + balancing")] = 1,
+    runs: Annotated[Optional[list[Path]], typer.Option("--runs", help="round-1 teacher run directories")] = None,
+    corrections: Annotated[Optional[list[Path]], typer.Option(help="review dirs / corrections files")] = None,
+    candidates: Annotated[Optional[list[Path]], typer.Option(help="newest agent's hinted runs, for balancing")] = None,
+    previous: Annotated[Optional[list[Path]], typer.Option(help="earlier rounds' examples.jsonl")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c")] = None,
+    set_: Overrides = None,
+) -> None:
+    """Build a round's state-action-hint dataset (train/val split by state), composition and exports."""
+    from core.config import load_config
+    from filters.dataset import DatasetConfig, build_dataset
+
+    cfg = load_config(DatasetConfig, config, [f"round={round_}", *(set_ or [])])
+    path = build_dataset(out, cfg, runs or [], corrections or [], candidates or [], previous or [])
+    typer.echo(f"dataset: {path}")
+
+
 def main() -> None:
     """Entry point: expected errors (bad input, missing files) print one line, not a traceback."""
     from core.errors import MnmError

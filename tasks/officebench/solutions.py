@@ -506,6 +506,9 @@ def solve(ids: list[str] | None = None, errata: Errata = "corrected", workdir: P
           skip_missing_binaries: bool = True) -> list[SolveResult]:
     """Run reference solutions (all by default) and report each one's success."""
     chosen = [i.removeprefix("officebench/") for i in ids] if ids else list(SOLUTIONS)
+    unknown = [i for i in chosen if i not in SOLUTIONS]
+    if unknown:
+        raise ValueError(f"no reference solution for {', '.join(unknown)}; available: {', '.join(SOLUTIONS)}")
     if skip_missing_binaries:
         chosen = [i for i in chosen if runnable(i)]
     with tempfile.TemporaryDirectory(prefix="mnm-ob-solve-") as tmp:
