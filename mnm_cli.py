@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import click
 import typer
@@ -15,7 +15,7 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Memento No More: coach LLM agents by internalising hints into their weights.")
 
-Overrides = Annotated[Optional[list[str]], typer.Option("--set", help="config override key=value (repeatable)")]
+Overrides = Annotated[list[str] | None, typer.Option("--set", help="config override key=value (repeatable)")]
 
 
 @app.command("run-task")
@@ -46,9 +46,9 @@ def run_task(
 
 @app.command()
 def collect(
-    preset: Annotated[Optional[str], typer.Argument(help="preset name (see `mnm presets`)")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config file")] = None,
-    run_dir: Annotated[Optional[Path], typer.Option(help="run directory (default: $MNM_RUNS_DIR/<preset>)")] = None,
+    preset: Annotated[str | None, typer.Argument(help="preset name (see `mnm presets`)")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="run directory (default: $MNM_RUNS_DIR/<preset>)")] = None,
     set_: Overrides = None,
     quiet: bool = False,
 ) -> None:
@@ -80,8 +80,8 @@ def presets() -> None:
 @app.command()
 def report(
     runs: Annotated[list[Path], typer.Argument(help="run directories to compare side by side")],
-    out: Annotated[Optional[Path], typer.Option(help="where to write report.{md,csv,json,png}")] = None,
-    names: Annotated[Optional[str], typer.Option(help="comma-separated display names")] = None,
+    out: Annotated[Path | None, typer.Option(help="where to write report.{md,csv,json,png}")] = None,
+    names: Annotated[str | None, typer.Option(help="comma-separated display names")] = None,
 ) -> None:
     """Per-group success (± s.e. across trials), tokens, calls, wall time, terminations."""
     from tasks.report import to_markdown, write_report
@@ -124,7 +124,7 @@ app.add_typer(officebench_app, name="officebench")
 
 @officebench_app.command("solve")
 def officebench_solve(
-    ids: Annotated[Optional[str], typer.Option(help="comma-separated subtask ids (default: all with a solution)")] = None,
+    ids: Annotated[str | None, typer.Option(help="comma-separated subtask ids (default: all with a solution)")] = None,
     errata: Annotated[str, typer.Option(help="corrected | original")] = "corrected",
 ) -> None:
     """Run the reference solutions through the tools and the evaluator; report their success."""
@@ -145,7 +145,7 @@ def officebench_audit() -> None:
     typer.echo(audit_report())
 
 
-def _client_config(path: Optional[Path], overrides: Optional[list[str]]):
+def _client_config(path: Path | None, overrides: list[str] | None):
     from core.config import load_config
     from core.llm.factory import ClientConfig
 
@@ -156,8 +156,8 @@ def _client_config(path: Optional[Path], overrides: Optional[list[str]]):
 def review(
     runs: Annotated[list[Path], typer.Argument(help="run directories to review")],
     out: Annotated[Path, typer.Option(help="review directory (verdicts.jsonl)")],
-    filters: Annotated[Optional[list[Path]], typer.Option("--filters", help="filter files or folders")] = None,
-    judge: Annotated[Optional[Path], typer.Option(help="client config YAML for LLM-judge filters")] = None,
+    filters: Annotated[list[Path] | None, typer.Option("--filters", help="filter files or folders")] = None,
+    judge: Annotated[Path | None, typer.Option(help="client config YAML for LLM-judge filters")] = None,
     concurrency: int = 16,
     set_: Overrides = None,
 ) -> None:
@@ -175,7 +175,7 @@ def review(
 @app.command()
 def correct(
     review_dir: Annotated[Path, typer.Argument(help="a review directory written by `mnm review`")],
-    teacher: Annotated[Optional[Path], typer.Option(help="client config YAML of the teacher")] = None,
+    teacher: Annotated[Path | None, typer.Option(help="client config YAML of the teacher")] = None,
     samples: int = 2,
     verify: Annotated[bool, typer.Option(help="replay the episode and drop corrected cells that raise")] = True,
     continue_to_end: Annotated[bool, typer.Option(help="keep only corrections whose episode ends correct")] = False,
@@ -195,11 +195,11 @@ def correct(
 def dataset(
     out: Annotated[Path, typer.Option(help="dataset directory")],
     round_: Annotated[int, typer.Option("--round", help="1: teacher trajectories; >= 2: corrections + balancing")] = 1,
-    runs: Annotated[Optional[list[Path]], typer.Option("--runs", help="round-1 teacher run directories")] = None,
-    corrections: Annotated[Optional[list[Path]], typer.Option(help="review dirs / corrections files")] = None,
-    candidates: Annotated[Optional[list[Path]], typer.Option(help="newest agent's hinted runs, for balancing")] = None,
-    previous: Annotated[Optional[list[Path]], typer.Option(help="earlier rounds' examples.jsonl")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c")] = None,
+    runs: Annotated[list[Path] | None, typer.Option("--runs", help="round-1 teacher run directories")] = None,
+    corrections: Annotated[list[Path] | None, typer.Option(help="review dirs / corrections files")] = None,
+    candidates: Annotated[list[Path] | None, typer.Option(help="newest agent's hinted runs, for balancing")] = None,
+    previous: Annotated[list[Path] | None, typer.Option(help="earlier rounds' examples.jsonl")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
     set_: Overrides = None,
 ) -> None:
     """Build a round's state-action-hint dataset (train/val split by state), composition and exports."""

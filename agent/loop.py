@@ -9,8 +9,8 @@ in the returned :class:`core.trajectory.Trajectory` (grading happens outside, in
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel

@@ -63,7 +63,7 @@ def summarize_trajectories(name: str, trajs: list[Trajectory]) -> dict[str, Any]
 
 def summarize(run_dirs: Sequence[str | Path], names: Sequence[str] | None = None) -> dict[str, Any]:
     names = list(names) if names else [Path(d).name for d in run_dirs]
-    return {"runs": [summarize_trajectories(n, load_run(d)) for n, d in zip(names, run_dirs)]}
+    return {"runs": [summarize_trajectories(n, load_run(d)) for n, d in zip(names, run_dirs, strict=True)]}
 
 
 def _cell(stats: dict[str, float] | None) -> str:

@@ -52,5 +52,11 @@ class LLMClient(abc.ABC):
     async def complete(self, request: Request) -> Completion:
         """Generate ``request.n`` continuations; raise :class:`core.errors.LLMError` on failure."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (a no-op is the right default)
         """Release connections (no-op by default)."""
+
+    async def __aenter__(self) -> LLMClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from core.errors import LLMError
 from core.llm.base import Completion, LLMClient, Request
+from core.llm.sampling import cut_at_stop
 from core.trajectory import Usage
 
 Policy = Callable[[Request], str]
@@ -40,9 +41,9 @@ class ScriptedClient(LLMClient):
         if self.delay:
             await asyncio.sleep(self.delay)
         texts = [self._next(request) for _ in range(request.n)]
-        texts = [_cut_at_stop(t, request.stop) for t in texts]
+        texts = [cut_at_stop(t, request.stop)[0] for t in texts]
         prompt = sum(self.count_tokens(m["content"]) for m in request.messages)
-        usage = Usage(input_tokens=prompt * request.n, calls=1,
+        usage = Usage(input_tokens=prompt, calls=1,
                       output_tokens=sum(self.count_tokens(t) for t in texts))
         return Completion(texts=texts, usage=usage, seconds=time.perf_counter() - start,
                           finish_reasons=["stop"] * len(texts))
@@ -54,11 +55,3 @@ class ScriptedClient(LLMClient):
             raise LLMError("scripted client ran out of responses")
         return self._queue.pop(0)
 
-
-def _cut_at_stop(text: str, stops: list[str]) -> str:
-    """Cut at the first stop string, keeping it (as vLLM does with include_stop_str_in_output)."""
-    cuts = [(text.find(s), s) for s in stops if s and s in text]
-    if not cuts:
-        return text
-    pos, s = min(cuts)
-    return text[: pos + len(s)]

@@ -1,0 +1,58 @@
+"""Sampling defaults from a client's config, and the prefill's trailing-whitespace bookkeeping."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from core.llm.base import Request
+
+
+class SamplingDefaults(BaseModel):
+    """Values used for request fields the caller did not set explicitly (``None``: leave as is)."""
+
+    temperature: float | None = Field(None, ge=0)
+    top_p: float | None = Field(None, gt=0, le=1)
+    min_p: float | None = Field(None, ge=0, le=1)
+    max_tokens: int | None = Field(None, ge=1)
+
+
+def with_defaults(request: Request, defaults: SamplingDefaults) -> Request:
+    """``request`` with each default filled in where the request did not set that field itself."""
+    update = {k: v for k, v in defaults.model_dump().items()
+              if v is not None and k not in request.model_fields_set}
+    return request.model_copy(update=update) if update else request
+
+
+def split_prefill(prefill: str) -> tuple[str, str]:
+    """``(prefill without trailing whitespace, the trailing whitespace)``."""
+    head = prefill.rstrip()
+    return head, prefill[len(head):]
+
+
+def after_prefill(output: str, trailing: str) -> str:
+    """The continuation of a full prefill, from ``output`` that continued the prefill's head.
+
+    Some protocols get only the prefill without its trailing whitespace (``trailing``, e.g. the
+    newline after an opening tag). If the model wrote that whitespace, drop it; if it wrote other
+    leading whitespace, drop that too, since the prefill's own whitespace stands in for it.
+    """
+    if not trailing:
+        return output
+    return output[len(trailing):] if output.startswith(trailing) else output.lstrip()
+
+
+def strip_echoed_prefill(output: str, prefill: str) -> str:
+    """For protocols without prefill: drop the prefill if the model wrote it itself."""
+    head, trailing = split_prefill(prefill)
+    if head and output.lstrip().startswith(head):
+        return after_prefill(output.lstrip()[len(head):], trailing)
+    return output
+
+
+def cut_at_stop(text: str, stops: list[str]) -> tuple[str, str | None]:
+    """``text`` up to and including its first stop string, and that stop string (or ``None``)."""
+    hits = [(text.find(s), s) for s in stops if s and s in text]
+    if not hits:
+        return text, None
+    pos, stop = min(hits)
+    return text[: pos + len(stop)], stop

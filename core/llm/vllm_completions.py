@@ -1,0 +1,88 @@
+"""vLLM in completions mode: the prompt is rendered here with the served model's chat template.
+
+The messages are rendered by the model's own Hugging Face tokenizer
+(``apply_chat_template(..., add_generation_prompt=True, tokenize=False)``), the prefill (opening
+tag) is appended, and the text goes to ``/v1/completions``. The model thus continues right after
+the tag, exactly as training renders the same conversation.
+
+Double BOS: chat templates usually write the BOS token themselves, and vLLM would add another
+when it tokenises a completions prompt. The rendered text is sent unchanged (it stays readable in
+logs and identical to what training tokenises) with ``add_special_tokens=False``, so the server
+adds nothing. Stop strings are kept in the output (``include_stop_str_in_output``). Input token
+counts come from the server's usage; :meth:`VLLMCompletionsClient.count_tokens` gives the same
+number before a call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+from openai.types import Completion as OpenAICompletion
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from core.llm.base import Completion, Request
+from core.llm.openai_chat import openai_sdk, usage_of
+from core.llm.remote import RemoteClient
+from core.llm.retry import MalformedResponse
+
+
+def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    """A tokenizer from a local directory or the local Hugging Face cache (never downloads)."""
+    return AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
+
+
+def render_prompt(tokenizer: PreTrainedTokenizerBase, request: Request) -> str:
+    """The chat-template rendering of ``request.messages`` with the generation prompt and prefill."""
+    text = tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, tokenize=False)
+    return text + request.prefill
+
+
+class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
+    backend = "vllm-completions"
+    self_hosted = True
+
+    def __init__(self, model: str, base_urls: list[str], *,
+                 tokenizer: str | PreTrainedTokenizerBase, **kwargs: Any) -> None:
+        super().__init__(model, base_urls, **kwargs)
+        self.tokenizer = load_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer
+
+    def make_sdk(self, base_url: str) -> openai.AsyncOpenAI:
+        return openai_sdk(base_url, self.api_key, self.policy.timeout_s)
+
+    def render(self, request: Request) -> str:
+        return render_prompt(self.tokenizer, request)
+
+    def count_tokens(self, request: Request) -> int:
+        """Exact prompt length in tokens, as the server will count it."""
+        return len(self.tokenizer(self.render(request), add_special_tokens=False).input_ids)
+
+    def prepare(self, request: Request) -> dict[str, Any]:
+        body: dict[str, Any] = {"include_stop_str_in_output": True, "add_special_tokens": False}
+        if request.min_p is not None:
+            body["min_p"] = request.min_p
+        args: dict[str, Any] = {"model": self.model, "prompt": self.render(request), "n": request.n,
+                                "max_tokens": request.max_tokens, "extra_body": {**body, **request.extra}}
+        for name in ("temperature", "top_p", "seed"):
+            if getattr(request, name) is not None:
+                args[name] = getattr(request, name)
+        if request.stop:
+            args["stop"] = request.stop
+        if request.logprobs:
+            args["logprobs"] = 1
+        return args
+
+    async def send(self, sdk: openai.AsyncOpenAI, base_url: str, request: Request,
+                   args: dict[str, Any]) -> Completion:
+        response = await sdk.completions.create(**args)
+        if not isinstance(response, OpenAICompletion) or not response.choices:
+            raise MalformedResponse("no choices in completion", endpoint=base_url)
+        if any(c.text is None for c in response.choices):
+            raise MalformedResponse("a choice without text", endpoint=base_url)
+        choices = sorted(response.choices, key=lambda c: c.index)
+        logprobs = None
+        if request.logprobs:
+            logprobs = [[lp for lp in (c.logprobs.token_logprobs if c.logprobs else None) or []
+                         if lp is not None] for c in choices]
+        return Completion(texts=[c.text for c in choices], usage=usage_of(response), logprobs=logprobs,
+                          finish_reasons=[c.finish_reason or "" for c in choices])

@@ -1,0 +1,84 @@
+"""In-process generation with a tiny random Llama: prefill, stop strings, n, batching, adapters."""
+
+import asyncio
+
+import pytest
+
+from core.llm.base import Request
+from core.llm.hf_local import HFLocalClient
+from core.llm.sampling import SamplingDefaults
+from core.llm.tiny import build_tiny_llama
+
+MESSAGES = [{"role": "user", "content": "Task: find the average delay."}]
+PREFILL = "<inner_monologue>\n"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture
+async def client(model_dir):
+    client = HFLocalClient(model_dir, defaults=SamplingDefaults(max_tokens=24))
+    yield client
+    await client.aclose()
+
+
+def greedy(**kw) -> Request:
+    return Request(**{"messages": MESSAGES, "prefill": PREFILL, "temperature": 0.0, **kw})
+
+
+async def test_prompt_is_template_plus_prefill(client):
+    prompt = client.render(greedy())
+    assert prompt == "<s><|user|>\nTask: find the average delay.<|end|>\n<|assistant|>\n" + PREFILL
+    completion = await client.complete(greedy())
+    assert completion.usage.input_tokens == client.count_tokens(greedy())
+    assert completion.usage.output_tokens == 24 and completion.finish_reasons == ["length"]
+
+
+async def test_greedy_is_deterministic_and_prefill_changes_the_output(client):
+    a, b = await client.complete(greedy()), await client.complete(greedy())
+    assert a.text == b.text and a.text
+    other = await client.complete(Request(messages=MESSAGES, prefill="<run_ipython>\n", temperature=0.0))
+    assert other.text != a.text
+
+
+async def test_generation_stops_at_stop_string_and_keeps_it(client):
+    full = (await client.complete(greedy())).text
+    stop = full[6:9]
+    assert stop.strip() and full.find(stop) == 6  # a stop string the greedy output reaches
+    cut = await client.complete(greedy(stop=[stop]))
+    assert cut.text == full[:9] and cut.finish_reasons == ["stop"]
+    assert cut.usage.output_tokens < 24
+
+
+async def test_n_samples_seed_and_logprobs(client):
+    request = Request(messages=MESSAGES, prefill=PREFILL, n=3, temperature=1.0, seed=7, logprobs=True)
+    first, again = await client.complete(request), await client.complete(request)
+    assert len(first.texts) == 3 and first.texts == again.texts
+    assert len(set(first.texts)) > 1
+    assert [len(lp) for lp in first.logprobs] == [24, 24, 24]
+    assert all(lp <= 0 for row in first.logprobs for lp in row)
+
+
+async def test_concurrent_requests_are_batched(client):
+    requests = [greedy(messages=[{"role": "user", "content": f"Question {i}?"}]) for i in range(6)]
+    alone = [(await client.complete(r)).text for r in requests[:2]]
+    before = client.batches_run
+    together = await asyncio.gather(*(client.complete(r) for r in requests))
+    assert client.batches_run - before == 1
+    assert [c.text for c in together[:2]] == alone  # left padding does not change greedy output
+
+
+async def test_adapter_is_loaded(client, model_dir, tmp_path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(model_dir)
+    lora_config = LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"],
+                             init_lora_weights=False)  # random B: the adapter changes the model
+    get_peft_model(base, lora_config).save_pretrained(tmp_path / "adapter")
+    adapted = HFLocalClient(model_dir, adapter=tmp_path / "adapter", defaults=SamplingDefaults(max_tokens=24))
+    assert (await adapted.complete(greedy())).text != (await client.complete(greedy())).text
+    await adapted.aclose()
