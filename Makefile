@@ -19,7 +19,7 @@ install: $(STAMP) system-deps
 
 # System packages some OfficeBench tools need (LibreOffice, Tesseract); skipped when present.
 system-deps:
-	bash tasks/officebench/install_system_deps.sh
+	command -v soffice >/dev/null && command -v tesseract >/dev/null || sh tasks/officebench/install_system_deps.sh
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not gpu"
