@@ -118,6 +118,43 @@ def serve(
                 p.terminate()
 
 
+toolqa_app = typer.Typer(no_args_is_help=True, help="ToolQA: build ToolQA-mini, run the reference solver.")
+app.add_typer(toolqa_app, name="toolqa")
+
+
+@toolqa_app.command("build")
+def toolqa_build(
+    profile: Annotated[str, typer.Option(help="tiny (CI, < 2 MB) | standard (~35 MB)")] = "tiny",
+    out: Annotated[Path | None, typer.Option(help="output root (default: $MNM_DATA_DIR/toolqa-mini/...)")] = None,
+    seed: int = 0,
+    overwrite: bool = False,
+) -> None:
+    """Generate the six synthetic corpora and questions for all 100 templates."""
+    from tasks.toolqa.build import build_toolqa_mini, ensure_toolqa_mini
+
+    root = build_toolqa_mini(out, profile, seed, overwrite=overwrite) if out else ensure_toolqa_mini(profile, seed)
+    typer.echo(f"ToolQA-mini ({profile}, seed {seed}): {root}")
+
+
+@toolqa_app.command("solve")
+def toolqa_solve(
+    profile: Annotated[str | None, typer.Option(help="tiny | standard (ToolQA-mini)")] = None,
+    root: Annotated[Path | None, typer.Option(help="a corpus root instead of a profile")] = None,
+    split: str = "test",
+    group: Annotated[list[str] | None, typer.Option(help="restrict to groups (repeatable)")] = None,
+    template: Annotated[list[str] | None, typer.Option(help="restrict to templates, e.g. coffee/volume")] = None,
+    seed: int = 0,
+    concurrency: int = 4,
+) -> None:
+    """Run every task's expert solution through the agent and workspace; exit 1 unless 100 %."""
+    from tasks.toolqa.solve import solve
+
+    report = solve(root, profile, split, group, template, seed, concurrency)
+    typer.echo(report.table())
+    if report.success_rate < 1.0:
+        raise SystemExit(1)
+
+
 officebench_app = typer.Typer(no_args_is_help=True, help="OfficeBench: reference solutions and audits.")
 app.add_typer(officebench_app, name="officebench")
 

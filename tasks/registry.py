@@ -7,13 +7,13 @@ from tasks.task import Benchmark
 BENCHMARKS = ("toolqa", "officebench", "sample")
 
 
-def make_benchmark(name: str, data: str | None = None) -> Benchmark:
+def make_benchmark(name: str, data: str | None = None, groups: list[str] | None = None) -> Benchmark:
     """``data``: for ToolQA a corpus root, or ``tiny``/``standard`` for ToolQA-mini (built on first
     use); for OfficeBench the grading errata, ``corrected`` (default) or ``original``."""
     if name == "toolqa":
         from tasks.toolqa.benchmark import ToolQABenchmark
 
-        return ToolQABenchmark.from_data(data)
+        return ToolQABenchmark.from_data(data, groups)
     if name == "officebench":
         from tasks.officebench.benchmark import OfficeBenchmark
 

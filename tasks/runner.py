@@ -130,7 +130,7 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     _record_config(config)
-    benchmark = benchmark or make_benchmark(config.tasks.benchmark, config.tasks.data)
+    benchmark = benchmark or make_benchmark(config.tasks.benchmark, config.tasks.data, config.tasks.groups)
     tasks = select_tasks(benchmark, config.tasks)
     store = JsonlStore(run_dir / "trajectories.jsonl", Trajectory)
     done = store.keys()

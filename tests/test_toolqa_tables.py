@@ -15,7 +15,7 @@ import pytest
 
 from tasks.toolqa.corpus import Corpus
 from tasks.toolqa.graders import grade
-from tasks.toolqa.groups import airbnb, coffee, flights
+from tasks.toolqa.groups import airbnb, coffee, flights, flights_corpus
 from tasks.toolqa.questions import SPLITS, load_questions
 from tasks.toolqa.template import Template
 from tasks.toolqa.tools import make_tools
@@ -96,7 +96,7 @@ def test_tiny_files_are_small(tiny: Corpus) -> None:
 
 def test_flights_string_forms(tiny: Corpus) -> None:
     t = tiny.table("flights")
-    assert list(t.columns) == flights.COLUMNS and len(flights.COLUMNS) == 61
+    assert list(t.columns) == flights_corpus.COLUMNS and len(flights_corpus.COLUMNS) == 61
     assert sorted(set(t["FlightDate"])) == [f"2022-01-0{d}" for d in range(3, 10)]
     assert set(t["Cancelled"]) == {"True", "False"} and "True" in set(t["Diverted"])
     for column in ("DepTime", "ArrTime", "WheelsOn", "AirTime", "Distance", "DepDelayMinutes"):

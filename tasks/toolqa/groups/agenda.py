@@ -15,12 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import re
 from pathlib import Path
 from typing import Any
 
 from core.store import write_atomic
-from tasks.toolqa.template import ExpertStep, Slots, Template
+from tasks.toolqa.template import ConfiguredTemplate, ExpertStep, Slots, Template
 
 DOCS_FILE = "agenda/agenda_descriptions_merged.jsonl"
 EVENTS_FILE = "agenda/agenda_events.jsonl"
@@ -155,6 +154,11 @@ def minutes(text: str) -> int:
     return t.hour * 60 + t.minute
 
 
+def random_date(rng: random.Random) -> str:
+    """A uniformly random day of 2022 as "2022/02/17"."""
+    return (dt.date(2022, 1, 1) + dt.timedelta(days=rng.randrange(365))).strftime("%Y/%m/%d")
+
+
 def date_in_words(date: str) -> str:
     """"2022/02/17" -> "February 17, 2022"."""
     d = dt.datetime.strptime(date, "%Y/%m/%d")
@@ -208,7 +212,7 @@ def generate(root: Path, profile: str, rng: random.Random) -> dict[str, int]:
     total = 0
     while total < n_events:
         person = rng.choice(people)
-        date = (dt.date(2022, 1, 1) + dt.timedelta(days=rng.randrange(365))).strftime("%Y/%m/%d")
+        date = random_date(rng)
         if (person, date) in days:
             continue
         days.add((person, date))
@@ -263,18 +267,10 @@ def _person_filter(person: str) -> str:
     return f"re.search(r'\\b{person}\\b', d)"
 
 
-class AgendaTemplate(Template):
+class AgendaTemplate(ConfiguredTemplate):
     """Questions about one event of one person and day (what, where, when, how)."""
 
     group = "agenda"
-
-    def __init__(self, name: str, qtype: str, pattern: str, wording: str, format_tip: str, unseen: bool = False):
-        self.name, self.type, self.wording, self.format_tip, self.unseen = name, qtype, wording, format_tip, unseen
-        self.pattern = re.compile(pattern)
-
-    def parse(self, question: str) -> Slots | None:
-        slots = super().parse(question)
-        return None if slots is None else {k: v for k, v in slots.items() if v is not None}
 
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
         e = rng.choice(corpus.agenda_events())
@@ -357,7 +353,7 @@ class DayTemplate(AgendaTemplate):
         e = rng.choice(corpus.agenda_events())
         person, date = e["person"], e["date"]
         if self.name == "schedule" and rng.random() < 0.15:  # sometimes a free day
-            date = (dt.date(2022, 1, 1) + dt.timedelta(days=rng.randrange(365))).strftime("%Y/%m/%d")
+            date = random_date(rng)
         slots = {"person": person, "date": date}
         return slots if self.answer(corpus, slots) else None
 

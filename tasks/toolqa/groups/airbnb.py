@@ -18,7 +18,15 @@ from typing import Any
 import pandas as pd
 
 from core.store import write_atomic
-from tasks.toolqa.groups.flights import GuardedTemplate, floats, select
+from tasks.toolqa.groups._tables import (
+    TableTemplate,
+    filter_argument,
+    filterable,
+    floats,
+    pick,
+    prices,
+    select,
+)
 from tasks.toolqa.template import ExpertStep, Slots, Template
 
 FILE = "airbnb/Airbnb_Open_Data.csv"
@@ -169,15 +177,9 @@ NAMED = r"(?P<name>.+) \(id: (?P<id>\d+)\)"
 IN_NB = r" in (?P<neighbourhood>(?:(?! that have ).)+)"
 
 
-def prices(values: Any) -> list[float]:
-    """Numbers of price strings like '$1,146 ' (NaN prices skipped)."""
-    return [float(p.replace("$", "").replace(",", "").split()[0]) for p in values if p != "nan"]
-
-
 def _askable(name: str) -> bool:
     """Names that a question can quote and data_filter can match."""
-    return (name != "nan" and name == name.strip() and "\n" not in name
-            and not any(bad in name for bad in ("; ", "=", "<", ">")))
+    return name != "nan" and "\n" not in name and filterable(name)
 
 
 PRICE_CODE = "[float(p.replace('$', '').replace(',', '').split()[0]) for p in {} if p != 'nan']"
@@ -186,11 +188,8 @@ CHEAPEST_CODE = ("offers = [(float(p.replace('$', '').replace(',', '').split()[0
                  "answer = str(min(offers, key=lambda offer: offer[0])[1])")
 
 
-class AirbnbTemplate(GuardedTemplate):
+class AirbnbTemplate(TableTemplate):
     group = "airbnb"
-
-    def table(self, corpus: Any) -> pd.DataFrame:
-        return corpus.table("airbnb")
 
 
 class Listing(AirbnbTemplate):
@@ -201,8 +200,7 @@ class Listing(AirbnbTemplate):
     example = ""
 
     def draw(self, corpus: Any, rng: random.Random) -> Slots | None:
-        t = self.table(corpus)
-        r = t.iloc[rng.randrange(len(t))]
+        r = pick(self.table(corpus), rng)
         if not _askable(r["NAME"]):
             return None
         slots = {"name": r["NAME"], "id": r["id"], "neighbourhood": r["neighbourhood"]}
@@ -224,7 +222,7 @@ class Listing(AirbnbTemplate):
     def solution(self, slots: Slots) -> list[ExpertStep]:
         cond = self.conditions(slots)
         key = "its id" if "id" in cond else "its exact name and neighbourhood"
-        argument = "; ".join(f"{c}={v}" for c, v in cond.items())
+        argument = filter_argument(cond)
         return [
             ExpertStep(f"I will load the airbnb database, find the listing by {key}, and read '{self.column}'.",
                        f"db = load_db('airbnb')\nrows = data_filter(db, {argument!r})\n"
@@ -351,8 +349,7 @@ class Neighbourhood(AirbnbTemplate):
     plan = ""
 
     def draw(self, corpus: Any, rng: random.Random) -> Slots | None:
-        nbs = self.table(corpus)["neighbourhood"]
-        return {"neighbourhood": nbs.iloc[rng.randrange(len(nbs))]}
+        return {"neighbourhood": pick(self.table(corpus)["neighbourhood"], rng)}
 
     def rows(self, corpus: Any, slots: Slots) -> pd.DataFrame:
         return select(self.table(corpus), {"neighbourhood": slots["neighbourhood"]})

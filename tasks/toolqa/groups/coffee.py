@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from core.store import write_atomic
-from tasks.toolqa.groups.flights import GuardedTemplate
+from tasks.toolqa.groups._tables import TableTemplate, pick
 from tasks.toolqa.template import ExpertStep, Slots, Template
 
 FILE = "coffee/coffee_price.csv"
@@ -72,7 +72,7 @@ SPAN = r"from (?P<start>\d{4}-\d{2}-\d{2}) to (?P<end>\d{4}-\d{2}-\d{2})"
 START_END = r"from the start of (?P<start>\d{4}-\d{2}-\d{2}) to the end of (?P<end>\d{4}-\d{2}-\d{2})"
 
 
-class CoffeeTemplate(GuardedTemplate):
+class CoffeeTemplate(TableTemplate):
     """A coffee question over the rows of one date or of a date range (both ends included)."""
 
     group = "coffee"
@@ -80,7 +80,7 @@ class CoffeeTemplate(GuardedTemplate):
     plan = ""  # what the second step computes, for its monologue
 
     def rows(self, corpus: Any, slots: Slots) -> pd.DataFrame:
-        t = corpus.table("coffee")
+        t = self.table(corpus)
         if "date" in slots:
             return t[t["Date"] == slots["date"]]
         return t[(t["Date"] >= slots["start"]) & (t["Date"] <= slots["end"])]
@@ -118,8 +118,7 @@ class CoffeeTemplate(GuardedTemplate):
 
 class DayTemplate(CoffeeTemplate):
     def draw(self, corpus: Any, rng: random.Random) -> Slots | None:
-        dates = corpus.table("coffee")["Date"]
-        return {"date": dates.iloc[rng.randrange(len(dates))]}
+        return {"date": pick(self.table(corpus)["Date"], rng)}
 
 
 class RangeTemplate(CoffeeTemplate):
@@ -129,7 +128,7 @@ class RangeTemplate(CoffeeTemplate):
     longest = 10**6
 
     def draw(self, corpus: Any, rng: random.Random) -> Slots | None:
-        dates = corpus.table("coffee")["Date"]
+        dates = self.table(corpus)["Date"]
         n = len(dates)
         length = int(math.exp(rng.uniform(math.log(20), math.log(min(self.longest, n - 1)))))
         start = 0 if self.from_first else rng.randrange(n - length)
@@ -212,10 +211,10 @@ class PreviousDayChange(DayTemplate):
 
     def draw(self, corpus: Any, rng: random.Random) -> Slots | None:
         slots = super().draw(corpus, rng)
-        return None if slots["date"] == corpus.table("coffee")["Date"].iloc[0] else slots
+        return None if slots["date"] == self.table(corpus)["Date"].iloc[0] else slots
 
     def rows(self, corpus: Any, slots: Slots) -> pd.DataFrame:
-        t = corpus.table("coffee")
+        t = self.table(corpus)
         return t[t["Date"] <= slots["date"]].tail(2)
 
     def argument(self, slots: Slots) -> str:

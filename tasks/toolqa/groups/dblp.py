@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import pickle
 import random
-import re
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from core.store import write_atomic
-from tasks.toolqa.template import ExpertStep, Slots, Template
+from tasks.toolqa.template import ConfiguredTemplate, ExpertStep, Slots, Template, report_step
 
 PROFILES = {"tiny": (300, 600, 150), "standard": (6_000, 9_000, 3_000)}  # papers, authors, old references
 PICKLES = ("paper_net", "author_net", "title2id_dict", "author2id_dict", "id2author_dict", "id2title_dict")
@@ -261,33 +260,26 @@ print(scores)
 """
 
 
-def _finish(report: str) -> ExpertStep:
-    return ExpertStep("I have the answer, so I will report it.", f"complete_task(f{report!r}, answer)")
-
-
 def _steps(monologue: str, code: str, report: str) -> list[ExpertStep]:
-    return [ExpertStep(monologue, LOAD + code + "print(answer)"), _finish(report)]
+    return [ExpertStep(monologue, LOAD + code + "print(answer)"), report_step(report)]
 
 
 # -- templates ----------------------------------------------------------------------------------
 SAME_TITLE = "Papers with the same title are considered the same."
 
 
-class DblpTemplate(Template):
-    group = "dblp"
-    format_tip = ""
+class DblpTemplate(ConfiguredTemplate):
+    """A DBLP template; ``kind`` selects what its subclass computes (no format tip)."""
 
-    def __init__(self, name: str, qtype: str, pattern: str, wording: str, unseen: bool = False) -> None:
-        self.name, self.type, self.wording, self.unseen = name, qtype, wording, unseen
-        self.pattern = re.compile(pattern)
+    group = "dblp"
+
+    def __init__(self, name: str, qtype: str, pattern: str, wording: str, kind: str, unseen: bool = False) -> None:
+        super().__init__(name, qtype, pattern, wording, unseen=unseen)
+        self.kind = kind
 
 
 class PaperTemplate(DblpTemplate):
     """Questions about one in-scope paper, named by its title: authors, pages, citations, institutions."""
-
-    def __init__(self, name: str, qtype: str, pattern: str, wording: str, kind: str, unseen: bool = False) -> None:
-        super().__init__(name, qtype, pattern, wording, unseen)
-        self.kind = kind
 
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
         data = corpus.dblp()
@@ -334,8 +326,7 @@ class AuthorTemplate(DblpTemplate):
     """Questions about one author (and maybe a second one) computed from AuthorNet edges."""
 
     def __init__(self, name: str, qtype: str, pattern: str, wording: str, kind: str, unseen: bool = False) -> None:
-        super().__init__(name, qtype, pattern, wording, unseen)
-        self.kind = kind
+        super().__init__(name, qtype, pattern, wording, kind, unseen)
         self.pair = "author2" in self.pattern.groupindex
 
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:

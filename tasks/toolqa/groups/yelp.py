@@ -13,7 +13,6 @@ import ast
 import json
 import math
 import random
-import re
 import string
 from pathlib import Path
 from typing import Any
@@ -21,154 +20,25 @@ from typing import Any
 import pandas as pd
 
 from core.store import write_atomic
-from tasks.toolqa.template import ExpertStep, Slots, Template
+from tasks.toolqa.groups._tables import filter_argument, filterable, pick, select
+from tasks.toolqa.groups.yelp_vocab import (
+    ADJECTIVES,
+    CHAINS,
+    DAYS,
+    FAMILIES,
+    FAMILY_WEIGHTS,
+    METROS,
+    PLACES,
+    STREETS,
+    SURNAMES,
+)
+from tasks.toolqa.template import ConfiguredTemplate, ExpertStep, Slots, Template, report_step
 
 FILE = "yelp/yelp_academic_dataset_business.json"
 PROFILES = {"tiny": (2, 600), "standard": (8, 10_000)}  # metros, businesses
 RADIUS_MILES = 5
 REGEX_CHARS = set("()[]{}.*+?^$|\\")
-
-# metro: (centre lat, lon, [(city, state, share, postcode prefix)]); a 5-char prefix is a Canadian FSA
-METROS: list[tuple[str, float, float, list[tuple[str, str, float, str]]]] = [
-    ("Philadelphia", 39.952, -75.164, [
-        ("Philadelphia", "PA", 8, "191"), ("Ardmore", "PA", 1, "19003"), ("Elkins Park", "PA", 1, "19027"),
-        ("West Chester", "PA", 1, "193"), ("Doylestown", "PA", 1, "18901"), ("Cherry Hill", "NJ", 2, "080"),
-        ("Haddonfield", "NJ", 1, "08033"), ("Camden", "NJ", 1, "081"), ("Mount Holly", "NJ", 1, "08060"),
-        ("Trenton", "NJ", 1, "086")]),
-    ("Edmonton", 53.546, -113.494, [
-        ("Edmonton", "AB", 8, "T5"), ("Sherwood Park", "AB", 2, "T8H"), ("St. Albert", "AB", 1, "T8N"),
-        ("Spruce Grove", "AB", 1, "T7X"), ("Leduc", "AB", 1, "T9E"), ("Beaumont", "AB", 1, "T4X")]),
-    ("Tampa", 27.951, -82.457, [
-        ("Tampa", "FL", 6, "336"), ("Clearwater", "FL", 2, "337"), ("Saint Petersburg", "FL", 2, "337"),
-        ("Brandon", "FL", 1, "33511"), ("Lutz", "FL", 1, "33549"), ("Largo", "FL", 1, "337"),
-        ("Wesley Chapel", "FL", 1, "33544"), ("Dunedin", "FL", 1, "34698")]),
-    ("Nashville", 36.163, -86.781, [
-        ("Nashville", "TN", 6, "372"), ("Franklin", "TN", 2, "370"), ("Brentwood", "TN", 1, "37027"),
-        ("Hendersonville", "TN", 1, "37075"), ("Madison", "TN", 1, "37115"), ("Hermitage", "TN", 1, "37076"),
-        ("Antioch", "TN", 1, "37013"), ("Murfreesboro", "TN", 1, "371")]),
-    ("St. Louis", 38.627, -90.199, [
-        ("St. Louis", "MO", 5, "631"), ("Ballwin", "MO", 1, "63011"), ("Florissant", "MO", 1, "63031"),
-        ("Ladue", "MO", 1, "63124"), ("Kirkwood", "MO", 1, "63122"), ("Affton", "MO", 1, "63123"),
-        ("Brentwood", "MO", 1, "63144"), ("Collinsville", "IL", 1, "62234"), ("Belleville", "IL", 1, "622"),
-        ("O'Fallon", "IL", 1, "62269")]),
-    ("Indianapolis", 39.768, -86.158, [
-        ("Indianapolis", "IN", 6, "462"), ("Carmel", "IN", 2, "46032"), ("Fishers", "IN", 2, "46037"),
-        ("Greenwood", "IN", 1, "46142"), ("Noblesville", "IN", 1, "46060"), ("Zionsville", "IN", 1, "46077"),
-        ("Speedway", "IN", 1, "46224"), ("Avon", "IN", 1, "46123")]),
-    ("Reno", 39.530, -119.814, [
-        ("Reno", "NV", 6, "895"), ("Sparks", "NV", 2, "89431"), ("Verdi", "NV", 1, "89439"),
-        ("Carson City", "NV", 1, "89701")]),
-    ("Tucson", 32.222, -110.975, [
-        ("Tucson", "AZ", 6, "857"), ("Oro Valley", "AZ", 1, "85737"), ("Marana", "AZ", 1, "85653"),
-        ("Sahuarita", "AZ", 1, "85629"), ("Vail", "AZ", 1, "85641")]),
-]
-
-# family: (top-level category, leaf categories, name nouns, probability of ByAppointmentOnly True)
-FAMILIES: list[tuple[str, list[str], list[str], float]] = [
-    ("Restaurants", ["Mexican", "Italian", "Chinese", "Pizza", "Sushi Bars", "Japanese", "Thai", "Indian",
-                     "Burgers", "Sandwiches", "Breakfast & Brunch", "American (New)", "American (Traditional)",
-                     "Seafood", "Steakhouses", "Vegan", "Vegetarian", "Bangladeshi", "Himalayan/Nepalese",
-                     "French", "Southern", "Cajun/Creole", "Korean", "Vietnamese", "Greek", "Mediterranean",
-                     "Middle Eastern", "Asian Fusion", "Delis", "Diners", "Salad", "Soup", "Chicken Wings",
-                     "Barbeque", "Tacos", "Tex-Mex", "Hot Dogs", "Fast Food", "Cafes", "Noodles", "Ramen",
-                     "Dim Sum", "Tapas Bars", "Gastropubs", "Pakistani", "Ethiopian", "Cuban", "Caribbean"],
-     ["Grill", "Kitchen", "Bistro", "Cafe", "Diner", "Eatery", "Restaurant", "Table", "House", "Cantina"], 0.02),
-    ("Nightlife", ["Bars", "Wine Bars", "Cocktail Bars", "Sports Bars", "Dive Bars", "Pubs", "Beer Bar",
-                   "Brewpubs", "Breweries", "Lounges", "Karaoke", "Music Venues", "Dance Clubs", "Hookah Bars"],
-     ["Tavern", "Pub", "Taproom", "Lounge", "Bar", "Saloon", "Brewing Co."], 0.0),
-    ("Food", ["Bakeries", "Desserts", "Ice Cream & Frozen Yogurt", "Donuts", "Bagels", "Coffee & Tea",
-              "Juice Bars & Smoothies", "Specialty Food", "Imported Food", "Grocery", "Convenience Stores",
-              "Butcher", "Farmers Market", "Food Trucks", "Candy Stores", "Chocolatiers & Shops",
-              "Beer, Wine & Spirits", "Ethnic Grocery", "Tea Rooms", "Cupcakes"],
-     ["Bakery", "Market", "Creamery", "Coffee", "Sweets", "Pantry", "Provisions"], 0.0),
-    ("Beauty & Spas", ["Hair Salons", "Nail Salons", "Barbers", "Day Spas", "Massage", "Skin Care", "Waxing",
-                       "Eyelash Service", "Tanning", "Cosmetics & Beauty Supply", "Hair Removal",
-                       "Hair Extensions", "Blow Dry/Out Services", "Makeup Artists"],
-     ["Salon", "Nails & Spa", "Barber Co.", "Beauty Bar", "Spa", "Studio", "Beauty Supply"], 0.45),
-    ("Health & Medical", ["Dentists", "General Dentistry", "Cosmetic Dentists", "Periodontists", "Orthodontists",
-                          "Doctors", "Orthopedists", "Chiropractors", "Optometrists", "Physical Therapy",
-                          "Urgent Care", "Diagnostic Imaging", "Dermatologists", "Pediatricians",
-                          "Family Practice", "Acupuncture", "Counseling & Mental Health"],
-     ["Dental", "Dentistry", "Medical Group", "Family Practice", "Health Center", "Clinic", "Eye Care"], 0.7),
-    ("Automotive", ["Auto Repair", "Oil Change Stations", "Auto Glass Services", "Windshield Installation & Repair",
-                    "Body Shops", "Tires", "Car Dealers", "Car Wash", "Auto Detailing", "Car Buyers", "Towing",
-                    "Gas Stations", "Auto Parts & Supplies", "Transmission Repair", "Motorcycle Repair"],
-     ["Auto Care", "Automotive", "Tire & Auto", "Collision", "Motors", "Auto Glass", "Detailing"], 0.25),
-    ("Home Services", ["Plumbing", "Electricians", "Heating & Air Conditioning/HVAC", "Contractors", "Movers",
-                       "Home Cleaning", "Landscaping", "Roofing", "Real Estate", "Apartments",
-                       "Property Management", "Home Organization", "Handyman", "Pest Control", "Painters",
-                       "Flooring", "Windows Installation", "Structural Engineers", "Home Inspectors",
-                       "Gutter Services", "Tree Services", "Carpet Cleaning"],
-     ["Plumbing", "Electric", "Home Services", "Moving", "Cleaning Co.", "Roofing", "Apartments", "Builders"], 0.5),
-    ("Local Services", ["Dry Cleaning", "Laundry Services", "Shipping Centers", "Printing Services",
-                        "Couriers & Delivery Services", "Self Storage", "Sewing & Alterations", "Shoe Repair",
-                        "Keys & Locksmiths", "Electronics Repair", "Junk Removal & Hauling",
-                        "Mobile Phone Repair", "Notaries", "Appliances & Repair"],
-     ["Cleaners", "Shipping", "Storage", "Repair", "Locksmith", "Alterations", "Hauling"], 0.2),
-    ("Professional Services", ["Lawyers", "Divorce & Family Law", "Immigration Law", "Criminal Defense Law",
-                               "Accountants", "Tax Services", "Insurance", "Marketing", "Web Design",
-                               "Employment Agencies", "Personal Injury Law", "Financial Advising", "Architects"],
-     ["Law Office", "Law Group", "Associates", "Partners", "Advisors", "Consulting", "Agency"], 0.6),
-    ("Arts & Entertainment", ["Museums", "Art Galleries", "Cinema", "Performing Arts", "Casinos", "Festivals",
-                              "Arcades", "Escape Games", "Botanical Gardens", "Jazz & Blues", "Stadiums & Arenas"],
-     ["Gallery", "Theater", "Arts Center", "Cinema", "Playhouse", "Arcade"], 0.05),
-    ("Active Life", ["Gyms", "Fitness & Instruction", "Yoga", "Pilates", "Trainers", "Parks", "Golf", "Bowling",
-                     "Tours", "ATV Rentals/Tours", "Boating", "Swimming Pools", "Martial Arts", "Climbing",
-                     "Cycling Classes", "Dance Studios", "Kids Activities", "Playgrounds"],
-     ["Fitness", "Yoga", "Athletic Club", "Gym", "Studio", "Adventures", "Lanes"], 0.3),
-    ("Pets", ["Pet Stores", "Pet Groomers", "Veterinarians", "Dog Walkers", "Pet Sitting", "Pet Training",
-              "Pet Boarding"],
-     ["Pet Care", "Animal Hospital", "Grooming", "Pet Supply", "Dog Spa", "Vet Clinic"], 0.55),
-    ("Education", ["Preschools", "Tutoring Centers", "Cooking Classes", "Driving Schools", "Art Schools",
-                   "Language Schools", "Music Schools", "Test Preparation"],
-     ["Academy", "School", "Learning Center", "Institute", "Classes"], 0.35),
-    ("Event Planning & Services", ["Wedding Planning", "Caterers", "Photographers", "Party Supplies",
-                                   "Venues & Event Spaces", "DJs", "Bridal", "Limos", "Party Equipment Rentals",
-                                   "Balloon Services", "Officiants"],
-     ["Events", "Catering", "Photography", "Bridal", "Limousine", "Party Rentals"], 0.5),
-    ("Shopping", ["Fashion", "Women's Clothing", "Men's Clothing", "Shoe Stores", "Jewelry", "Formal Wear",
-                  "Discount Store", "Department Stores", "Wholesale Stores", "Electronics", "Mobile Phones",
-                  "Books", "Mags", "Music & Video", "Videos & Video Game Rental", "Furniture Stores",
-                  "Home Decor", "Hardware Stores", "Nurseries & Gardening", "Thrift Stores", "Florists",
-                  "Flowers & Gifts", "Gift Shops", "Toy Stores", "Sporting Goods", "Bikes", "Vape Shops",
-                  "Antiques", "Eyewear & Opticians", "Cannabis Dispensaries", "Pawn Shops", "Art Supplies"],
-     ["Boutique", "Outlet", "Store", "Emporium", "Shop", "Supply", "Goods", "Florist"], 0.05),
-    ("Hotels & Travel", ["Hotels", "Bed & Breakfast", "Travel Services", "Airport Shuttles", "Car Rental",
-                         "Transportation", "Taxis", "Resorts", "Vacation Rentals"],
-     ["Inn", "Suites", "Hotel", "Travel", "Shuttle", "Lodge"], 0.05),
-]
-FAMILY_WEIGHTS = [26, 9, 12, 11, 9, 8, 9, 6, 5, 3, 6, 3, 2, 3, 10, 3]
-
-CHAINS: list[tuple[str, str]] = [  # name, categories
-    ("Domino's Pizza", "Restaurants, Pizza, Chicken Wings, Sandwiches"), ("7-Eleven", "Convenience Stores, Food"),
-    ("Walgreens", "Drugstores, Shopping, Convenience Stores, Food"), ("The Home Depot", "Hardware Stores, Shopping"),
-    ("Walmart Supercenter", "Department Stores, Grocery, Food, Shopping, Discount Store"),
-    ("FedEx Office Print & Ship Center", "Shipping Centers, Printing Services, Local Services"),
-    ("Starbucks", "Coffee & Tea, Food"), ("McDonald's", "Fast Food, Burgers, Restaurants"),
-    ("Subway", "Sandwiches, Fast Food, Restaurants"), ("Chipotle Mexican Grill", "Mexican, Restaurants, Fast Food"),
-    ("Panera Bread", "Soup, Sandwiches, Salad, Restaurants, Bakeries, Food"), ("Great Clips", "Hair Salons, Beauty & Spas"),
-    ("Jiffy Lube", "Oil Change Stations, Auto Repair, Automotive"), ("The UPS Store", "Shipping Centers, Local Services"),
-    ("Take 5 Oil Change", "Oil Change Stations, Automotive"), ("Men's Wearhouse", "Formal Wear, Men's Clothing, Fashion, Shopping"),
-    ("GameStop", "Videos & Video Game Rental, Electronics, Shopping"), ("T-Mobile", "Mobile Phones, Shopping"),
-    ("Petco", "Pet Stores, Pet Groomers, Pets"), ("Einstein Bros. Bagels", "Bagels, Breakfast & Brunch, Food, Restaurants"),
-    ("Enterprise Rent-A-Car", "Car Rental, Hotels & Travel"), ("Sally Beauty Supply", "Cosmetics & Beauty Supply, Beauty & Spas, Shopping"),
-    ("Taco Bell", "Tex-Mex, Mexican, Fast Food, Restaurants"), ("Arby's", "Fast Food, Sandwiches, Restaurants"),
-]
 CHAIN_SHARE = 0.05
-
-SURNAMES = ["Rossi", "Nguyen", "Patel", "Kim", "Garcia", "Murphy", "Schmidt", "Cohen", "Okafor", "Silva", "Tanaka",
-            "Kowalski", "O'Brien", "Dubois", "Haddad", "Ivanov", "Larsen", "Moreau", "Novak", "Reyes", "Sato", "Walsh",
-            "Yilmaz", "Zhang", "Baker", "Carter", "Dawson", "Ellis", "Foster", "Grant", "Hayes", "Jensen", "Knapp",
-            "Lopez", "Mason", "Nolan", "Parker", "Quinn", "Russo", "Turner", "Vega", "Wright", "Becker", "Duke"]
-ADJECTIVES = ["Golden", "Blue", "Little", "Urban", "Royal", "Sunny", "Green", "Silver", "Happy", "Modern", "Classic",
-              "Lucky", "Red", "Rustic", "Bright", "Grand", "Prime", "Wild", "Cozy", "True", "Noble", "Fresh", "Bold"]
-PLACES = ["Main Street", "Riverside", "Uptown", "Midtown", "Northside", "Lakeview", "Hillcrest", "Oak Park", "Harbor",
-          "Westgate", "Parkway", "Old Town", "Southside", "Crossroads", "Eastwood", "Pinecrest", "Summit"]
-STREETS = ["Broadway", "Market St", "Main St", "Oak Ave", "Maple Dr", "Fowler Ave", "Nolensville Pike", "Simpson Dr",
-           "Daley St", "Queensway Dr", "Walnut St", "Chestnut St", "Spruce St", "Park Blvd", "Lake Rd", "Hill Rd",
-           "Washington Ave", "Lincoln Hwy", "Jefferson St", "Elm St", "Pine St", "Cedar Ln", "Grand Ave", "Dale Mabry Hwy",
-           "Central Ave", "Kingston Pike", "Olive Blvd", "Manchester Rd", "Meridian St", "Virginia St", "Speedway Blvd"]
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 # -- generator ----------------------------------------------------------------------------------
@@ -299,13 +169,6 @@ def generate(root: Path, profile: str, rng: random.Random) -> dict[str, int]:
 
 
 # -- shared answer helpers ----------------------------------------------------------------------
-def _rows(df: pd.DataFrame, **where: str) -> pd.DataFrame:
-    mask = pd.Series(True, index=df.index)
-    for col, value in where.items():
-        mask &= df[col] == value
-    return df[mask]
-
-
 def _in_category(df: pd.DataFrame, category: str) -> pd.DataFrame:
     return df[df["categories"].str.contains(category, regex=False)]
 
@@ -326,11 +189,6 @@ def _plain_category(category: str) -> bool:
     return not REGEX_CHARS & set(category)
 
 
-def _filterable(value: str) -> bool:
-    """A value that ``data_filter`` can match exactly (no separator or operator inside)."""
-    return bool(value) and "; " not in value and not set("=<>") & set(value) and value == value.strip()
-
-
 def _categories_of(row: pd.Series) -> list[str]:
     return [] if row["categories"] == "None" else row["categories"].split(", ")
 
@@ -338,9 +196,9 @@ def _categories_of(row: pd.Series) -> list[str]:
 def _sample_category_city(corpus: Any, rng: random.Random) -> Slots | None:
     """A category of a random business, with its city and state."""
     df = corpus.table("yelp")
-    row = df.iloc[rng.randrange(len(df))]
+    row = pick(df, rng)
     cats = [c for c in _categories_of(row) if _plain_category(c)]
-    if not cats or not _filterable(row["city"]):
+    if not cats or not filterable(row["city"]):
         return None
     return {"category": rng.choice(cats), "city": row["city"], "state": row["state"]}
 
@@ -350,47 +208,62 @@ lats, lons = df['latitude'].astype(float), df['longitude'].astype(float)
 box = df[(lats >= lat - dlat) & (lats <= lat + dlat) & (lons >= lon - dlon) & (lons <= lon + dlon)]"""
 
 
+LAT_LON_CODE = "lat, lon = float(get_value(row, 'latitude')), float(get_value(row, 'longitude'))\n"
+
+
 def _cond(**where: str) -> str:
     """The ``data_filter`` argument for equality conditions, as a Python literal for expert code."""
-    return repr("; ".join(f"{col}={value}" for col, value in where.items()))
+    return repr(filter_argument(where))
 
 
-def _finish(report: str, answer_expr: str) -> ExpertStep:
-    return ExpertStep("I have the answer, so I will report it.",
-                      f"complete_task(f{report!r}, {answer_expr})")
+def _in_city(slots: Slots) -> dict[str, str]:
+    """The city (and state, when the question names it) of a category question."""
+    return {k: slots[k] for k in ("city", "state") if k in slots}
+
+
+def _category_in_city(corpus: Any, slots: Slots) -> pd.DataFrame:
+    return _in_category(select(corpus.table("yelp"), _in_city(slots)), slots["category"])
+
+
+def _category_in_city_code(slots: Slots) -> str:
+    """Expert code that leaves the category's businesses of the city in ``hits``."""
+    return (f"df = load_db('yelp')\ncity = data_filter(df, {_cond(**_in_city(slots))})\n"
+            f"hits = city[city['categories'].str.contains({slots['category']!r}, regex=False)]\n")
 
 
 # -- templates ----------------------------------------------------------------------------------
-KEY_SPECS = {  # how a template's question identifies one business: slot names in question order
-    "name,pc": ("name", "postal_code"),
-    "name,pc,city,state": ("name", "postal_code", "city", "state"),
-    "name,city,state": ("name", "city", "state"),
-}
+BY_LOCATION = ("name", "postal_code", "city", "state")  # slot names that identify one business
 LOCATED = r"in (?:the )?area with postal code (?P<postal_code>.+?), (?P<city>[^,]+), (?P<state>[A-Z]{2})"
 
 
-class YelpTemplate(Template):
+class YelpTemplate(ConfiguredTemplate):
     group = "yelp"
 
+
+class FieldLookup(YelpTemplate):
+    """Questions that name businesses by the slots ``keys`` (columns of the same names) and read ``field``."""
+
     def __init__(self, name: str, qtype: str, pattern: str, wording: str, format_tip: str,
-                 unseen: bool = False) -> None:
-        self.name, self.type, self.wording, self.format_tip, self.unseen = name, qtype, wording, format_tip, unseen
-        self.pattern = re.compile(pattern)
-
-
-class BusinessField(YelpTemplate):
-    """Easy lookups: one business identified by name (+ postcode, city, state), one field read."""
-
-    def __init__(self, name: str, qtype: str, pattern: str, wording: str, format_tip: str, keys: str,
-                 field: str, unseen: bool = False) -> None:
+                 keys: tuple[str, ...], field: str, unseen: bool = False) -> None:
         super().__init__(name, qtype, pattern, wording, format_tip, unseen)
-        self.keys, self.field = KEY_SPECS[keys], field
+        self.keys, self.field = keys, field
+
+    def keyed_row(self, df: pd.DataFrame, rng: random.Random) -> tuple[pd.Series, Slots]:
+        """A random row and its key slots."""
+        row = pick(df, rng)
+        return row, {k: row[k] for k in self.keys}
+
+    def condition(self, slots: Slots) -> str:
+        return _cond(**{k: slots[k] for k in self.keys})
+
+
+class BusinessField(FieldLookup):
+    """Easy lookups: one business identified by name (+ postcode, city, state), one field read."""
 
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
         df = corpus.table("yelp")
-        row = df.iloc[rng.randrange(len(df))]
-        slots = {k: row[k] for k in self.keys}
-        if not all(_filterable(v) for v in slots.values()) or len(_rows(df, **slots)) != 1:
+        row, slots = self.keyed_row(df, rng)
+        if not all(filterable(v) for v in slots.values()) or len(select(df, slots)) != 1:
             return None
         if self.field in ("hours", "categories") and row[self.field] == "None":
             return None
@@ -399,7 +272,7 @@ class BusinessField(YelpTemplate):
         return slots
 
     def answer(self, corpus: Any, slots: Slots) -> str:
-        row = _rows(corpus.table("yelp"), **{k: slots[k] for k in self.keys}).iloc[0]
+        row = select(corpus.table("yelp"), {k: slots[k] for k in self.keys}).iloc[0]
         if self.field == "is_open":
             return "Yes" if row["is_open"] == "1" else "No"
         if self.field == "appointment":
@@ -412,7 +285,7 @@ class BusinessField(YelpTemplate):
         return row[self.field]
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
-        condition = _cond(**{k: slots[k] for k in self.keys})
+        condition = self.condition(slots)
         what = {"is_open": "is_open", "appointment": "attributes", "hours": "hours",
                 "coordinates": "latitude and longitude"}.get(self.field, self.field)
         lookup = f"df = load_db('yelp')\nrow = data_filter(df, {condition})\n"
@@ -433,38 +306,31 @@ class BusinessField(YelpTemplate):
         return [ExpertStep(f"I will load the yelp database, filter the row of {slots['name']} by "
                            f"{', '.join(self.keys)} and read its {what}.",
                            imports + lookup + code + "\nprint(answer)"),
-                _finish(f"The {what} of {slots['name']} is {{answer}}.", "answer")]
+                report_step(f"The {what} of {slots['name']} is {{answer}}.")]
 
 
-class NameLookup(YelpTemplate):
+class NameLookup(FieldLookup):
     """Lookups by name that may return several rows: address (name, pc), city (name, state), state."""
-
-    def __init__(self, name: str, qtype: str, pattern: str, wording: str, format_tip: str,
-                 keys: tuple[str, ...], field: str, unseen: bool = False) -> None:
-        super().__init__(name, qtype, pattern, wording, format_tip, unseen)
-        self.keys, self.field = keys, field
 
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
         df = corpus.table("yelp")
-        row = df.iloc[rng.randrange(len(df))]
-        slots = {k: row[k] for k in self.keys}
-        if not all(_filterable(v) for v in slots.values()):
+        _, slots = self.keyed_row(df, rng)
+        if not all(filterable(v) for v in slots.values()):
             return None
-        values = _rows(df, **slots)[self.field]
+        values = select(df, slots)[self.field]
         if (values == "").any() or (self.field == "state" and values.nunique() != 1):
             return None
         return slots
 
     def answer(self, corpus: Any, slots: Slots) -> str:
-        return ", ".join(_rows(corpus.table("yelp"), **slots)[self.field].unique())
+        return ", ".join(select(corpus.table("yelp"), slots)[self.field].unique())
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
-        condition = _cond(**{k: slots[k] for k in self.keys})
         return [ExpertStep(f"I will load the yelp database, filter {slots['name']} by {', '.join(self.keys)} and "
                            f"list the unique values of {self.field} in row order.",
-                           f"df = load_db('yelp')\nrows = data_filter(df, {condition})\n"
+                           f"df = load_db('yelp')\nrows = data_filter(df, {self.condition(slots)})\n"
                            f"answer = ', '.join(dict.fromkeys(rows[{self.field!r}]))\nprint(len(rows), answer)"),
-                _finish(f"The {self.field} of {slots['name']}: {{answer}}.", "answer")]
+                report_step(f"The {self.field} of {slots['name']}: {{answer}}.")]
 
 
 class CategoryCount(YelpTemplate):
@@ -474,31 +340,29 @@ class CategoryCount(YelpTemplate):
         return _sample_category_city(corpus, rng)
 
     def answer(self, corpus: Any, slots: Slots) -> str:
-        city = _rows(corpus.table("yelp"), city=slots["city"], state=slots["state"])
-        return str(len(_in_category(city, slots["category"])))
+        return str(len(_category_in_city(corpus, slots)))
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
         return [ExpertStep(f"I will filter {slots['city']}, {slots['state']} with data_filter and then the "
                            f"category {slots['category']} with pandas str.contains on the categories column.",
-                           f"df = load_db('yelp')\ncity = data_filter(df, {_cond(city=slots['city'], state=slots['state'])})\n"
-                           f"hits = city[city['categories'].str.contains({slots['category']!r}, regex=False)]\n"
+                           _category_in_city_code(slots) +
                            "answer = str(len(hits))\nprint(answer)"),
-                _finish(f"There are {{answer}} {slots['category']} businesses in {slots['city']}.", "answer")]
+                report_step(f"There are {{answer}} {slots['category']} businesses in {slots['city']}.")]
 
 
 class PostcodeCount(YelpTemplate):
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
-        row = corpus.table("yelp").iloc[rng.randrange(len(corpus.table("yelp")))]
+        row = pick(corpus.table("yelp"), rng)
         return {"postal_code": row["postal_code"], "city": row["city"], "state": row["state"]}
 
     def answer(self, corpus: Any, slots: Slots) -> str:
-        return str(len(_rows(corpus.table("yelp"), postal_code=slots["postal_code"])))
+        return str(len(select(corpus.table("yelp"), dict(postal_code=slots["postal_code"]))))
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
         return [ExpertStep(f"I will filter the yelp database by postal code {slots['postal_code']} and count rows.",
                            f"df = load_db('yelp')\nrows = data_filter(df, {_cond(postal_code=slots['postal_code'])})\n"
                            "answer = str(len(rows))\nprint(answer)"),
-                _finish(f"There are {{answer}} businesses with postal code {slots['postal_code']}.", "answer")]
+                report_step(f"There are {{answer}} businesses with postal code {slots['postal_code']}.")]
 
 
 class CategoryBest(YelpTemplate):
@@ -508,30 +372,25 @@ class CategoryBest(YelpTemplate):
         super().__init__(name, qtype, pattern, wording, format_tip)
         self.column = column
 
-    def _candidates(self, corpus: Any, slots: Slots) -> pd.DataFrame:
-        city = _rows(corpus.table("yelp"), city=slots["city"], state=slots["state"])
-        return _in_category(city, slots["category"])
-
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
         slots = _sample_category_city(corpus, rng)
         if slots is None:
             return None
-        values = self._candidates(corpus, slots)[self.column].astype(float)
+        values = _category_in_city(corpus, slots)[self.column].astype(float)
         return slots if _unique_top(values) else None
 
     def answer(self, corpus: Any, slots: Slots) -> str:
-        hits = self._candidates(corpus, slots)
+        hits = _category_in_city(corpus, slots)
         return hits["name"].iloc[int(hits[self.column].astype(float).to_numpy().argmax())]
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
         return [ExpertStep(f"I will filter {slots['city']}, {slots['state']}, keep {slots['category']} businesses "
                            f"with str.contains, convert {self.column} to numbers and take the maximum.",
-                           f"df = load_db('yelp')\ncity = data_filter(df, {_cond(city=slots['city'], state=slots['state'])})\n"
-                           f"hits = city[city['categories'].str.contains({slots['category']!r}, regex=False)]\n"
+                           _category_in_city_code(slots) +
                            f"values = hits[{self.column!r}].astype(float)\n"
                            "print(hits[['name', " + repr(self.column) + "]])\n"
                            "answer = hits['name'].iloc[int(values.to_numpy().argmax())]\nprint(answer)"),
-                _finish(f"The {slots['category']} business with the highest {self.column} is {{answer}}.", "answer")]
+                report_step(f"The {slots['category']} business with the highest {self.column} is {{answer}}.")]
 
 
 class RadiusAverage(YelpTemplate):
@@ -539,22 +398,22 @@ class RadiusAverage(YelpTemplate):
 
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
         df = corpus.table("yelp")
-        name = df["name"].iloc[rng.randrange(len(df))]
-        return {"name": name} if _filterable(name) and len(_rows(df, name=name)) == 1 else None
+        name = pick(df["name"], rng)
+        return {"name": name} if filterable(name) and len(select(df, dict(name=name))) == 1 else None
 
     def answer(self, corpus: Any, slots: Slots) -> str:
         df = corpus.table("yelp")
-        row = _rows(df, name=slots["name"]).iloc[0]
+        row = select(df, dict(name=slots["name"])).iloc[0]
         return f"{_box(df, float(row['latitude']), float(row['longitude']))['review_count'].astype(int).mean():.2f}"
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
         return [ExpertStep(f"I will find {slots['name']}, build the 5-mile box (lat ± 5/69, lon ± 5/(69·cos lat)) "
                            "and average the review counts inside it.",
                            f"import math\ndf = load_db('yelp')\nrow = data_filter(df, {_cond(name=slots['name'])})\n"
-                           "lat, lon = float(get_value(row, 'latitude')), float(get_value(row, 'longitude'))\n"
+                           f"{LAT_LON_CODE}"
                            f"{BOX_CODE}\nanswer = f\"{{box['review_count'].astype(int).mean():.2f}}\"\n"
                            "print(len(box), answer)"),
-                _finish(f"The average review count within 5 miles of {slots['name']} is {{answer}}.", "answer")]
+                report_step(f"The average review count within 5 miles of {slots['name']} is {{answer}}.")]
 
 
 class Nearest(YelpTemplate):
@@ -562,7 +421,7 @@ class Nearest(YelpTemplate):
 
     def _distances(self, corpus: Any, slots: Slots) -> tuple[pd.DataFrame, pd.Series]:
         df = corpus.table("yelp")
-        row = _rows(df, name=slots["name"]).iloc[0]
+        row = select(df, dict(name=slots["name"])).iloc[0]
         hits = _in_category(df, slots["category"])
         d = ((hits["latitude"].astype(float) - float(row["latitude"])) ** 2
              + (hits["longitude"].astype(float) - float(row["longitude"])) ** 2)
@@ -570,9 +429,9 @@ class Nearest(YelpTemplate):
 
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
         df = corpus.table("yelp")
-        row, other = df.iloc[rng.randrange(len(df))], df.iloc[rng.randrange(len(df))]
+        row, other = pick(df, rng), pick(df, rng)
         cats = [c for c in _categories_of(other) if _plain_category(c) and c not in row["categories"]]
-        if not cats or not _filterable(row["name"]) or len(_rows(df, name=row["name"])) != 1:
+        if not cats or not filterable(row["name"]) or len(select(df, dict(name=row["name"]))) != 1:
             return None
         slots = {"category": rng.choice(cats), "name": row["name"]}
         _, d = self._distances(corpus, slots)
@@ -586,11 +445,11 @@ class Nearest(YelpTemplate):
         return [ExpertStep(f"I will locate {slots['name']}, keep {slots['category']} businesses with str.contains "
                            "and pick the one with the smallest squared distance in degrees.",
                            f"df = load_db('yelp')\nrow = data_filter(df, {_cond(name=slots['name'])})\n"
-                           "lat, lon = float(get_value(row, 'latitude')), float(get_value(row, 'longitude'))\n"
+                           f"{LAT_LON_CODE}"
                            f"hits = df[df['categories'].str.contains({slots['category']!r}, regex=False)]\n"
                            "d = (hits['latitude'].astype(float) - lat) ** 2 + (hits['longitude'].astype(float) - lon) ** 2\n"
                            "answer = hits['name'].iloc[int(d.to_numpy().argmin())]\nprint(answer, d.min())"),
-                _finish(f"The nearest {slots['category']} business to {slots['name']} is {{answer}}.", "answer")]
+                report_step(f"The nearest {slots['category']} business to {slots['name']} is {{answer}}.")]
 
 
 class Recommend(YelpTemplate):
@@ -598,16 +457,16 @@ class Recommend(YelpTemplate):
 
     def _candidates(self, corpus: Any, slots: Slots) -> pd.DataFrame:
         df = corpus.table("yelp")
-        row = _rows(df, address=slots["address"]).iloc[0]
+        row = select(df, dict(address=slots["address"])).iloc[0]
         return _in_category(_box(df, float(row["latitude"]), float(row["longitude"])), slots["category"])
 
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
         df = corpus.table("yelp")
-        row = df.iloc[rng.randrange(len(df))]
-        if not _filterable(row["address"]) or len(_rows(df, address=row["address"])) != 1:
+        row = pick(df, rng)
+        if not filterable(row["address"]) or len(select(df, dict(address=row["address"]))) != 1:
             return None
         box = _box(df, float(row["latitude"]), float(row["longitude"]))
-        neighbour = box.iloc[rng.randrange(len(box))]
+        neighbour = pick(box, rng)
         cats = [c for c in _categories_of(neighbour) if _plain_category(c)]
         if not cats:
             return None
@@ -622,28 +481,28 @@ class Recommend(YelpTemplate):
         return [ExpertStep(f"I will locate {slots['address']}, build the 5-mile box, keep {slots['category']} "
                            "businesses with str.contains and take the highest star rating.",
                            f"import math\ndf = load_db('yelp')\nrow = data_filter(df, {_cond(address=slots['address'])})\n"
-                           "lat, lon = float(get_value(row, 'latitude')), float(get_value(row, 'longitude'))\n"
+                           f"{LAT_LON_CODE}"
                            f"{BOX_CODE}\n"
                            f"hits = box[box['categories'].str.contains({slots['category']!r}, regex=False)]\n"
                            "print(hits[['name', 'stars']])\n"
                            "answer = hits['name'].iloc[int(hits['stars'].astype(float).to_numpy().argmax())]\n"
                            "print(answer)"),
-                _finish("I recommend {answer}.", "answer")]
+                report_step("I recommend {answer}.")]
 
 
 class NotOpen(YelpTemplate):
     def sample_slots(self, corpus: Any, rng: random.Random) -> Slots | None:
-        city = corpus.table("yelp")["city"].iloc[rng.randrange(len(corpus.table("yelp")))]
-        return {"city": city} if _filterable(city) else None
+        city = pick(corpus.table("yelp")["city"], rng)
+        return {"city": city} if filterable(city) else None
 
     def answer(self, corpus: Any, slots: Slots) -> str:
-        return str(len(_rows(corpus.table("yelp"), city=slots["city"], is_open="0")))
+        return str(len(select(corpus.table("yelp"), dict(city=slots["city"], is_open="0"))))
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
         return [ExpertStep(f"I will filter {slots['city']} and count the rows with is_open equal to 0.",
                            f"df = load_db('yelp')\ncity = data_filter(df, {_cond(city=slots['city'])})\n"
                            "answer = str(int((city['is_open'] == '0').sum()))\nprint(len(city), answer)"),
-                _finish(f"{{answer}} businesses are not open in {slots['city']}.", "answer")]
+                report_step(f"{{answer}} businesses are not open in {slots['city']}.")]
 
 
 class AverageStars(YelpTemplate):
@@ -652,17 +511,15 @@ class AverageStars(YelpTemplate):
         return None if slots is None else {"category": slots["category"], "city": slots["city"]}
 
     def answer(self, corpus: Any, slots: Slots) -> str:
-        hits = _in_category(_rows(corpus.table("yelp"), city=slots["city"]), slots["category"])
+        hits = _category_in_city(corpus, slots)
         return f"{hits['stars'].astype(float).mean():.1f}"
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
         return [ExpertStep(f"I will filter {slots['city']}, keep {slots['category']} businesses with str.contains "
                            "and average their stars.",
-                           f"df = load_db('yelp')\ncity = data_filter(df, {_cond(city=slots['city'])})\n"
-                           f"hits = city[city['categories'].str.contains({slots['category']!r}, regex=False)]\n"
+                           _category_in_city_code(slots) +
                            "answer = f\"{hits['stars'].astype(float).mean():.1f}\"\nprint(len(hits), answer)"),
-                _finish(f"The average star rating of {slots['category']} businesses in {slots['city']} is {{answer}}.",
-                        "answer")]
+                report_step(f"The average star rating of {slots['category']} businesses in {slots['city']} is {{answer}}.")]
 
 
 _AT = "in area with postal code {postal_code}, {city}, {state}"
@@ -680,32 +537,32 @@ TEMPLATES: list[Template] = [
     BusinessField("postal-code", "postal code",
                   r"What is the postal code of (?P<name>.+) in (?P<city>[^,]+), (?P<state>[A-Z]{2})\?",
                   "What is the postal code of {name} in {city}, {state}?",
-                  "Format tip: give the postal code as stored, e.g. 08083 or T5V 1H9.", "name,city,state",
+                  "Format tip: give the postal code as stored, e.g. 08083 or T5V 1H9.", ("name", "city", "state"),
                   "postal_code"),
     BusinessField("star-rating", "star rating", rf"What is the star rating of (?P<name>.+) {LOCATED}\?",
                   f"What is the star rating of {{name}} {_AT}?", "Format tip: give the rating as stored, e.g. 4.5.",
-                  "name,pc,city,state", "stars", unseen=True),
+                  BY_LOCATION, "stars", unseen=True),
     BusinessField("review-count", "how many reviews",
                   rf"How many reviews does (?P<name>.+) receive {LOCATED}, received\?",
                   "How many reviews does {name} receive in the area with postal code {postal_code}, {city}, "
-                  "{state}, received?", "Format tip: give an integer.", "name,pc,city,state", "review_count"),
+                  "{state}, received?", "Format tip: give an integer.", BY_LOCATION, "review_count"),
     BusinessField("is-open", "yes or no - openning", rf"Is (?P<name>.+) still open {LOCATED}\?",
-                  f"Is {{name}} still open {_AT}?", "Format tip: answer Yes or No.", "name,pc,city,state", "is_open"),
+                  f"Is {{name}} still open {_AT}?", "Format tip: answer Yes or No.", BY_LOCATION, "is_open"),
     BusinessField("appointment", "yes or no - appointment", rf"Does (?P<name>.+) require appointment {LOCATED}\?",
-                  f"Does {{name}} require appointment {_AT}?", "Format tip: answer Yes or No.", "name,pc,city,state",
+                  f"Does {{name}} require appointment {_AT}?", "Format tip: answer Yes or No.", BY_LOCATION,
                   "appointment"),
     BusinessField("hours", "hours of operation", rf"What are the hours of operation for (?P<name>.+) {LOCATED}\?",
                   f"What are the hours of operation for {{name}} {_AT}?",
                   "Format tip: list the days as stored, e.g. 'Monday: 11:0-15:0, Tuesday: 11:0-15:0'.",
-                  "name,pc,city,state", "hours"),
+                  BY_LOCATION, "hours"),
     BusinessField("categories", "categories", rf"What categories does (?P<name>.+) belong to, {LOCATED}\?",
                   f"What categories does {{name}} belong to, {_AT}?",
-                  "Format tip: give the categories string as stored, separated by ', '.", "name,pc,city,state",
+                  "Format tip: give the categories string as stored, separated by ', '.", BY_LOCATION,
                   "categories"),
     BusinessField("coordinates", "coordinates", rf"What are the coordinates of (?P<name>.+) {LOCATED}\?",
                   f"What are the coordinates of {{name}} {_AT}?",
                   "Format tip: give 'latitude, longitude' as stored, e.g. '40.2893931, -75.1994282'.",
-                  "name,pc,city,state", "coordinates", unseen=True),
+                  BY_LOCATION, "coordinates", unseen=True),
     CategoryCount("business-count", "how many business",
                   r"How many (?P<category>.+) businesses are there in (?P<city>[^,]+), (?P<state>[A-Z]{2})\?",
                   "How many {category} businesses are there in {city}, {state}?", "Format tip: give an integer."),
