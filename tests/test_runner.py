@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -20,6 +21,8 @@ from tasks.experts import expert_client, wrong_client
 from tasks.report import summarize, to_markdown, write_report
 from tasks.runner import collect, load_collect_config
 from tasks.sample import SampleBenchmark
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # ToolQA-mini is built here once and reused
 
 
 def _config(tmp_path, name, trials=3, **over):
@@ -135,3 +138,21 @@ def _environ(p):
 def test_presets_load(tmp_path, preset):
     cfg = load_collect_config(preset, None, [f"run_dir={tmp_path}"])
     assert cfg.preset == preset and cfg.trials == 3
+
+
+def test_cli_collect_and_report_on_toolqa_mini(tmp_path):
+    """`mnm collect` + `mnm report` on ToolQA-mini tiny: the expert scores 100 %, a wrong agent 0 %."""
+    def mnm(*args):
+        out = subprocess.run([sys.executable, "-m", "mnm_cli", *args], capture_output=True, text=True,
+                             timeout=600, env={**os.environ, "MNM_DATA_DIR": str(DATA_DIR)})
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout
+
+    common = ["--set", "tasks.data=tiny", "--set", "trials=1", "--set", "tasks.groups=[coffee,dblp]", "--quiet"]
+    mnm("collect", "teacher-test", "--set", f"run_dir={tmp_path / 'expert'}", *common)
+    mnm("collect", "teacher-test", "--set", f"run_dir={tmp_path / 'wrong'}", "--set", "client.backend=scripted-wrong",
+        "--set", "client.model=wrong", *common)
+    table = mnm("report", str(tmp_path / "expert"), str(tmp_path / "wrong"), "--out", str(tmp_path / "cmp"))
+    assert "| expert | 100.0 | 100.0 | 100.0 |" in table
+    assert "| wrong | 0.0 | 0.0 | 0.0 |" in table
+    assert (tmp_path / "cmp" / "report.png").exists()
