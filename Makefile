@@ -22,7 +22,7 @@ system-deps:
 	command -v soffice >/dev/null && command -v tesseract >/dev/null || sh tasks/officebench/install_system_deps.sh
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not gpu"
+	$(BIN)/python -m pytest -q -m "not slow and not gpu"
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "not gpu"
