@@ -182,6 +182,32 @@ def officebench_audit() -> None:
     typer.echo(audit_report())
 
 
+@app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="training config YAML (see training/configs/round.example.yaml)")],
+    set_: Overrides = None,
+) -> None:
+    """Distil hints into a new LoRA adapter (per-token KL, teacher = the base reading the hints)."""
+    from core.config import load_config
+    from training.config import TrainConfig
+    from training.trainer import train as run_train
+
+    typer.echo(f"adapter: {run_train(load_config(TrainConfig, config, set_ or []))}")
+
+
+@app.command()
+def merge(
+    base: Annotated[str, typer.Option(help="base model path (or the previous round's merged checkpoint)")],
+    adapter: Annotated[list[Path], typer.Option(help="adapter path(s), applied in order (repeatable)")],
+    out: Annotated[Path, typer.Option(help="output directory of the standalone checkpoint")],
+    dataset: Annotated[list[Path] | None, typer.Option(help="datasets the adapters were trained on (provenance)")] = None,
+) -> None:
+    """Merge adapters into a standalone HF checkpoint (weights, tokenizer, chat template, provenance)."""
+    from training.merge import merge as run_merge
+
+    typer.echo(f"merged checkpoint: {run_merge(base, adapter, out, dataset or [])}")
+
+
 def _client_config(path: Path | None, overrides: list[str] | None):
     from core.config import load_config
     from core.llm.factory import ClientConfig

@@ -1,0 +1,84 @@
+"""Training configuration: one pydantic model per concern, defaults = the paper's settings.
+
+Load with ``core.config.load_config(TrainConfig, "train.yaml", ["optim.lr=2e-5"])``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+LossKind = Literal["forward_kl", "reverse_kl", "jsd", "xent"]
+
+
+class LoraSettings(BaseModel):
+    """The new adapter trained in this round."""
+
+    rank: int = Field(128, gt=0)
+    alpha: int | None = Field(None, description="LoRA alpha; None means 2 x rank (the paper)")
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+    output_layer: bool = Field(False, description="also adapt the output layer (vLLM cannot serve that)")
+
+    @property
+    def lora_alpha(self) -> int:
+        return self.alpha if self.alpha is not None else 2 * self.rank
+
+
+class OptimSettings(BaseModel):
+    """AdamW with linear warm-up then a constant learning rate, and gradient-norm clipping."""
+
+    lr: float = Field(1e-5, gt=0)
+    weight_decay: float = Field(0.02, ge=0)
+    betas: tuple[float, float] = (0.9, 0.999)
+    warmup_steps: int = Field(30, ge=0)
+    clip_norm: float = Field(1.0, gt=0)
+
+
+class LossSettings(BaseModel):
+    """Per-token divergence between teacher and student; see :mod:`training.losses`."""
+
+    kind: LossKind = Field("forward_kl", description="xent trains on successful examples only")
+    temperature: float = Field(2.0, gt=0)
+    chunk_tokens: int = Field(256, gt=0, description="target tokens per logit chunk (memory vs speed)")
+
+
+class TrainConfig(BaseModel):
+    """Everything one training round needs; written into the output dir and every checkpoint."""
+
+    base_model: Path = Field(description="HF checkpoint directory of the round's base")
+    adapters: list[Path] = Field(default_factory=list,
+                                 description="earlier rounds' adapters, merged into the base in memory")
+    train_data: list[Path] = Field(description="Example JSONL files")
+    val_data: list[Path] = Field(default_factory=list)
+    output_dir: Path
+
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    optim: OptimSettings = Field(default_factory=OptimSettings)
+    loss: LossSettings = Field(default_factory=LossSettings)
+
+    hint_dropout: float = Field(0.9, ge=0, le=1, description="chance each hint section is hidden from the student")
+    val_hint_dropout: float = Field(1.0, ge=0, le=1, description="validation student: all hints hidden")
+    val_temperature: float = Field(1.0, gt=0)
+    epochs: int = Field(2, gt=0)
+    max_steps: int | None = Field(None, gt=0, description="stop after this many optimiser steps")
+    micro_batch_size: int = Field(1, gt=0)
+    grad_accum: int = Field(1, gt=0)
+    max_length: int = Field(4096, gt=0, description="longer teacher sequences are skipped in training")
+    val_max_length: int = Field(8192, gt=0)
+    seed: int = 0
+
+    dtype: Literal["float32", "bfloat16", "float16"] = "bfloat16"
+    gradient_checkpointing: bool = False
+    eval_every: int = Field(50, gt=0)
+    save_every: int = Field(50, gt=0)
+    resume: bool = Field(True, description="continue from the newest checkpoint in output_dir")
+    run_name: str | None = None
+
+    @model_validator(mode="after")
+    def _needs_data(self) -> TrainConfig:
+        if not self.train_data:
+            raise ValueError("train_data is empty")
+        return self

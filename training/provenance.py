@@ -1,0 +1,41 @@
+"""Provenance records: what a trained adapter or a merged checkpoint was made from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+FILE = "provenance.json"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_model(path: str | Path, digests: bool = True) -> dict[str, Any]:
+    """A model or adapter directory: its path, weight digests (adapters: small) and its provenance."""
+    path = Path(path)
+    record: dict[str, Any] = {"path": str(path.resolve())}
+    if digests:
+        record["sha256"] = {w.name: file_sha256(w) for w in sorted(path.glob("*.safetensors"))}
+    if (path / FILE).exists():
+        record["provenance"] = json.loads((path / FILE).read_text())
+    return record
+
+
+def describe_datasets(paths: Sequence[str | Path]) -> list[dict[str, str]]:
+    return [{"path": str(Path(p).resolve()), "sha256": file_sha256(Path(p))} for p in paths]
+
+
+def stamp() -> dict[str, Any]:
+    return {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": {pkg: version(pkg) for pkg in ("mnm", "torch", "transformers", "peft")}}
