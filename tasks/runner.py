@@ -149,7 +149,7 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
             nonlocal solved, finished
             async with sem:
                 traj = await _run_one(benchmark, task, trial, config, client, run_dir / "episodes")
-            store.append(traj)
+            await asyncio.to_thread(store.append, traj)  # its fsync must not stall the other episodes
             finished += 1
             solved += traj.outcome.success
             progress.update(bar, advance=1, rate=f"{solved / finished:.1%}")

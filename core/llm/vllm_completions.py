@@ -62,7 +62,7 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
         if request.min_p is not None:
             body["min_p"] = request.min_p
         args: dict[str, Any] = {"model": self.model, "prompt": self.render(request), "n": request.n,
-                                "max_tokens": request.max_tokens, "extra_body": {**body, **request.extra}}
+                                "max_tokens": request.max_tokens, **body, **request.extra}
         for name in ("temperature", "top_p", "seed"):
             if getattr(request, name) is not None:
                 args[name] = getattr(request, name)
@@ -74,7 +74,7 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
 
     async def send(self, sdk: openai.AsyncOpenAI, base_url: str, request: Request,
                    args: dict[str, Any]) -> Completion:
-        response = await sdk.completions.create(**args)
+        response = await sdk.post("/completions", body=args, cast_to=OpenAICompletion)  # see openai_chat.send
         if not isinstance(response, OpenAICompletion) or not response.choices:
             raise MalformedResponse("no choices in completion", endpoint=base_url)
         if any(c.text is None for c in response.choices):
