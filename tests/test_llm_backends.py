@@ -8,8 +8,8 @@ from core.llm.base import Request
 from core.llm.openai_chat import OpenAIChatClient
 from core.llm.retry import RetryPolicy
 from core.llm.sampling import SamplingDefaults
-from core.llm.tiny import build_tiny_tokenizer
 from core.llm.vllm_completions import VLLMCompletionsClient
+from tests.tiny_model import build_tiny_tokenizer
 
 pytestmark = pytest.mark.timeout(30)  # a retry loop that hangs fails fast
 FAST = RetryPolicy(max_attempts=2, timeout_s=2.0, base_delay_s=0.01, max_delay_s=0.1)
@@ -23,7 +23,7 @@ def monologue(call: Call) -> str:
 
 @pytest.fixture(scope="module")
 def tokenizer(tmp_path_factory):
-    return build_tiny_tokenizer(tmp_path_factory.mktemp("tok"))
+    return build_tiny_tokenizer(tmp_path_factory.mktemp("tok"), style="double-bos")
 
 
 async def test_openai_chat_sends_sampling_and_reads_usage():

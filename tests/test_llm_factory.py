@@ -14,9 +14,9 @@ from core.llm.hf_local import HFLocalClient
 from core.llm.openai_chat import OpenAIChatClient
 from core.llm.pricing import cost_usd, price_of
 from core.llm.scripted import ScriptedClient
-from core.llm.tiny import build_tiny_llama
 from core.llm.vllm_completions import VLLMCompletionsClient
 from core.settings import get_settings
+from tests.tiny_model import build_tiny_llama
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +67,7 @@ def test_keys_come_from_the_environment(monkeypatch):
 
 def test_vllm_and_local_backends(monkeypatch, tmp_path):
     monkeypatch.setenv("VLLM_BASE_URLS", "http://127.0.0.1:8001/v1, http://127.0.0.1:8002/v1")
-    model_dir = build_tiny_llama(tmp_path / "tiny")
+    model_dir = build_tiny_llama(tmp_path / "tiny", style="double-bos")
     config = ClientConfig(backend="vllm-completions", model=str(model_dir), min_p=0.7, max_attempts=5)
     client = make_client(config)
     assert isinstance(client, VLLMCompletionsClient) and client.api_key is None

@@ -7,7 +7,7 @@ import pytest
 from core.llm.base import Request
 from core.llm.hf_local import HFLocalClient
 from core.llm.sampling import SamplingDefaults
-from core.llm.tiny import build_tiny_llama
+from tests.tiny_model import build_tiny_llama
 
 MESSAGES = [{"role": "user", "content": "Task: find the average delay."}]
 PREFILL = "<inner_monologue>\n"
@@ -15,7 +15,7 @@ PREFILL = "<inner_monologue>\n"
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"), style="double-bos", init_std=0.02)
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 Also a small hand-made dataset of :class:`core.examples.Example` with hint sections.
 
 Nothing comes from a hub: the tokenizer is a byte-level BPE trained with ``tokenizers`` on the
-given texts (so any text can be encoded), with Llama-3-style special tokens and a Jinja chat
-template that, like Llama-3.1's, adds a default system prompt and trims message contents.
+given texts (so any text can be encoded). Two chat-template styles: ``llama3`` (like Llama-3.1's:
+a default system prompt, trimmed contents) and ``double-bos`` (the template writes BOS and the
+tokenizer adds one too, to exercise double-BOS handling).
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from core.examples import Example, Provenance
 from core.messages import Message, Part
 
-SPECIAL_TOKENS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
-                  "<|eot_id|>"]
-
-CHAT_TEMPLATE = (
+LLAMA3_SPECIALS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
+                   "<|eot_id|>"]
+LLAMA3_TEMPLATE = (
     "{{- bos_token }}"
     "{%- if messages[0]['role'] == 'system' %}"
     "{%- set system = messages[0]['content'] | trim %}{%- set messages = messages[1:] %}"
@@ -34,6 +34,15 @@ CHAT_TEMPLATE = (
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{%- endif %}"
 )
+# A template that writes BOS itself while the tokenizer also adds BOS by default (double-BOS trap).
+BOS_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+STYLES = {  # special tokens (bos, eos, pad first), chat template, tokenizer adds BOS itself
+    "llama3": (LLAMA3_SPECIALS, LLAMA3_TEMPLATE, False),
+    "double-bos": (["<s>", "<|end|>", "<pad>", "<|system|>", "<|user|>", "<|assistant|>"], BOS_TEMPLATE, True),
+}
 
 DEFAULT_TEXTS = (
     "<task_description>What is the price of coffee on 2020-01-02?</task_description>",
@@ -42,35 +51,46 @@ DEFAULT_TEXTS = (
     "<run_ipython>\nprint(load_db('coffee').head())\n</run_ipython>",
     "<ipython_output><stdout#1>date open close</stdout#1></ipython_output>",
     "Please proceed with your inner monologue. Please act by running an iPython cell.",
+    "def add(a, b):\n    return a + b\n\nprint(add(2, 3))  # 5",
 )
 
 
+def build_tiny_tokenizer(directory: str | Path, vocab_texts: Sequence[str] = DEFAULT_TEXTS, vocab_size: int = 400,
+                         style: str = "llama3") -> PreTrainedTokenizerFast:
+    """Train a byte-level BPE (any text encodes) with a chat template; save it under ``directory``."""
+    specials, template, adds_bos = STYLES[style]
+    bos, eos, pad = specials[:3]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    bpe.train_from_iterator(list(vocab_texts) * 4, trainer=trainer)
+    if adds_bos:
+        bpe.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, bpe.token_to_id(bos))])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=bos, eos_token=eos, pad_token=pad,
+                                        chat_template=template)
+    tokenizer.save_pretrained(directory)
+    return tokenizer
+
+
 def build_tiny_llama(directory: str | Path, vocab_texts: Sequence[str] = DEFAULT_TEXTS, hidden: int = 32,
-                     layers: int = 2, vocab_size: int = 400, init_std: float = 0.3, seed: int = 0) -> Path:
+                     layers: int = 2, vocab_size: int = 400, init_std: float = 0.3, seed: int = 0,
+                     style: str = "llama3") -> Path:
     """Save a random-initialised Llama model and its tokenizer under ``directory``; return the path.
 
     ``init_std`` is large enough that the context visibly changes next-token distributions.
     """
     directory = Path(directory)
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    bpe.train_from_iterator(list(vocab_texts) * 4, trainer=trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|begin_of_text|>",
-                                        eos_token="<|eot_id|>", pad_token="<|end_of_text|>")
-    tokenizer.chat_template = CHAT_TEMPLATE
-    tokenizer.save_pretrained(directory)
-
+    tokenizer = build_tiny_tokenizer(directory, vocab_texts, vocab_size, style)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
                          num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
                          max_position_embeddings=2048, bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
                          tie_word_embeddings=False, initializer_range=init_std)
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
-    model.save_pretrained(directory)
+    LlamaForCausalLM(config).save_pretrained(directory)
     return directory
 
 
