@@ -24,6 +24,7 @@ def run_task(
     model: Annotated[str, typer.Option(help="model name, or a local path for hf-local")] = "",
     hints: Annotated[bool, typer.Option(help="show the task-specific hints and tool docs")] = True,
     max_steps: int = 4,
+    max_tokens: Annotated[int, typer.Option(help="per response")] = 1000,
     set_: Overrides = None,
 ) -> None:
     """Run the built-in sample task once and print the trajectory."""
@@ -39,7 +40,7 @@ def run_task(
         from core.llm.factory import ClientConfig, make_client
         llm = make_client(load_config(ClientConfig, overrides=set_ or [], base={"backend": client, "model": model}))
     traj = asyncio.run(run_episode(sample.episode(hints=hints, max_steps=max_steps), llm,
-                                   AgentConfig(temperature=0.0)))
+                                   AgentConfig(temperature=0.0, max_tokens=max_tokens)))
     traj.outcome.score = sample.grade(traj.outcome.answer)
     print_trajectory(traj)
 
