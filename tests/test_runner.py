@@ -156,3 +156,19 @@ def test_cli_collect_and_report_on_toolqa_mini(tmp_path):
     assert "| expert | 100.0 | 100.0 | 100.0 |" in table
     assert "| wrong | 0.0 | 0.0 | 0.0 |" in table
     assert (tmp_path / "cmp" / "report.png").exists()
+
+
+def test_wandb_offline_tracking(tmp_path, monkeypatch):
+    from core.settings import get_settings
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    get_settings.cache_clear()
+    try:
+        bench = SampleBenchmark()
+        run = collect(_config(tmp_path, "tracked", trials=2, wandb="true"), client=expert_client(bench),
+                      benchmark=bench, show_progress=False)
+    finally:
+        get_settings.cache_clear()
+    offline = list((run / "wandb").glob("offline-run-*"))
+    assert offline and any(offline[0].rglob("*.wandb"))
