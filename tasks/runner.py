@@ -60,7 +60,7 @@ class CollectConfig(BaseModel):
     tasks: TaskSelection = Field(default_factory=TaskSelection)
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     trials: int = 1
-    client: ClientConfig = Field(default_factory=lambda: ClientConfig(backend="scripted-expert", model="scripted-expert"))
+    client: ClientConfig = Field(default_factory=lambda: ClientConfig(backend="scripted-expert"))
     agent: AgentConfig = Field(default_factory=AgentConfig)
     concurrency: int = 64
     wandb: bool = False

@@ -38,7 +38,8 @@ class ClientConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     backend: Backend
-    model: str = Field(description="model name sent to the endpoint; for hf-local a local path")
+    model: str = Field("", description="model name sent to the endpoint; for hf-local a local path "
+                       "(not needed by the scripted backends)")
     base_urls: list[str] = Field(default_factory=list, description="replicas; empty: the backend's "
                                  "default (vLLM: settings.vllm_base_urls)")
     api_key_env: str | None = Field(None, description="environment variable holding the key")
@@ -88,6 +89,8 @@ def base_urls(config: ClientConfig) -> list[str]:
 
 def make_client(config: ClientConfig) -> LLMClient:
     """The client for ``config`` (heavy backends are imported only when used)."""
+    if not config.model and not config.backend.startswith("scripted"):
+        raise ConfigError(f"the {config.backend} backend needs client.model")
     if config.backend == "scripted":
         from core.llm.scripted import ScriptedClient
 

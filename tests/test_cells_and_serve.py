@@ -1,0 +1,40 @@
+"""Cell scripts run as plain scripts; the vLLM serving helper builds the right commands."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.serving import ServeConfig, base_urls, commands, describe
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _script(path: str, cwd: Path) -> str:
+    env = {**os.environ, "MNM_RUNS_DIR": str(cwd / "runs"), "MNM_DATA_DIR": str(ROOT / "data")}
+    out = subprocess.run([sys.executable, str(ROOT / path)], capture_output=True, text=True, timeout=900,
+                         cwd=cwd, env={**env, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_run_agent_cells_run_as_a_script(tmp_path):
+    assert "termination=completed score=1" in _script("agent/interactive/run_agent.py", tmp_path)
+
+
+@pytest.mark.slow
+def test_run_concurrent_toolqa_cells_run_as_a_script(tmp_path):
+    out = _script("tasks/run_concurrent_ToolQA.py", tmp_path)
+    assert "| teacher-test-scripted-expert | 100.0 |" in out
+
+
+def test_serve_commands_split_gpus_and_ports():
+    cfg = ServeConfig(model="/ckpt/round-2/merged", tensor_parallel=2, replicas=2, port=9000)
+    (env0, argv0), (env1, argv1) = commands(cfg)
+    assert (env0["CUDA_VISIBLE_DEVICES"], env1["CUDA_VISIBLE_DEVICES"]) == ("0,1", "2,3")
+    assert argv0[:3] == ["vllm", "serve", "/ckpt/round-2/merged"] and "--enable-prefix-caching" in argv0
+    assert argv1[argv1.index("--port") + 1] == "9001" and argv1[argv1.index("--served-model-name") + 1] == "merged"
+    assert base_urls(cfg) == ["http://127.0.0.1:9000/v1", "http://127.0.0.1:9001/v1"]
+    assert "VLLM_API_KEY" in describe(cfg) and "--api-key" not in describe(cfg)
