@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -10,15 +9,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from core.store import file_sha256
+
 FILE = "provenance.json"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe_model(path: str | Path, digests: bool = True) -> dict[str, Any]:

@@ -17,7 +17,6 @@ irregular agenda chunks are reproduced too.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import logging
@@ -33,7 +32,7 @@ from tqdm import tqdm
 
 from core.errors import DataError
 from core.settings import get_settings
-from core.store import write_atomic
+from core.store import file_sha256, write_atomic
 from tasks.toolqa.corpus import Corpus
 from tasks.toolqa.questions import (
     GROUPS,
@@ -123,14 +122,6 @@ def split_questions(items: list[dict], sizes: SplitSizes, rng: random.Random) ->
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _jsonl(items: list[dict]) -> str:
     return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
 
@@ -185,7 +176,7 @@ def _build_into(root: Path, profile: str, seed: int, groups: tuple[str, ...]) ->
             item["qid"] = qids[(group, item["question"])]
         write_atomic(root / "questions" / name, _jsonl([{k: i[k] for k in ("qid", "question", "answer", "type")}
                                                        for i in items]))
-    hashes = {str(p.relative_to(root)): _sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
+    hashes = {str(p.relative_to(root)): file_sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
     return {
         "generator": "toolqa-mini", "version": GENERATOR_VERSION, "seed": seed, "profile": profile,
         "rows": rows, "questions": {name: len(items) for name, items in files.items()},

@@ -12,12 +12,12 @@ type is recovered by matching the question against the DBLP templates.
 from __future__ import annotations
 
 import importlib
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from core.errors import DataError
+from core.store import read_jsonl
 from tasks.toolqa.template import Slots, Template
 
 GROUPS = ("flights", "coffee", "yelp", "airbnb", "dblp", "agenda")
@@ -113,24 +113,15 @@ def read_question_file(path: Path, group: str, split: str, match: bool = True) -
     if not path.exists():
         raise DataError("question file not found", path=str(path))
     out = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise DataError(f"invalid JSON: {e.msg}", path=str(path), line=lineno) from None
-            if not isinstance(obj, dict):
-                raise DataError("expected a JSON object", path=str(path), line=lineno)
-            text = str(_field(obj, "question", (str,), path, lineno))
-            answer = str(_field(obj, "answer", (str, int, float), path, lineno))
-            untyped = group == "dblp" and split in RANDOM_SPLITS and "type" not in obj
-            qtype = "" if untyped else str(_field(obj, "type", (str,), path, lineno))
-            qid = str(_field(obj, "qid", (str,), path, lineno)) if "qid" in obj else f"{group}-{split}-{lineno:04d}"
-            q = Question(group=group, split=split, line=lineno, question=text, answer=answer,
-                         type=qtype, qid=qid, path=str(path))
-            out.append(_matched(q) if match or untyped else q)
+    for lineno, obj in read_jsonl(path):
+        text = str(_field(obj, "question", (str,), path, lineno))
+        answer = str(_field(obj, "answer", (str, int, float), path, lineno))
+        untyped = group == "dblp" and split in RANDOM_SPLITS and "type" not in obj
+        qtype = "" if untyped else str(_field(obj, "type", (str,), path, lineno))
+        qid = str(_field(obj, "qid", (str,), path, lineno)) if "qid" in obj else f"{group}-{split}-{lineno:04d}"
+        q = Question(group=group, split=split, line=lineno, question=text, answer=answer,
+                     type=qtype, qid=qid, path=str(path))
+        out.append(_matched(q) if match or untyped else q)
     return out
 
 
