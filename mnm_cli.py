@@ -209,6 +209,20 @@ def merge(
     typer.echo(f"merged checkpoint: {run_merge(base, adapter, out, dataset or [])}")
 
 
+@app.command()
+def demo(
+    quick: Annotated[bool, typer.Option("--quick", help="tiny sizes: check that every stage runs (CI)")] = False,
+    run_dir: Annotated[Path | None, typer.Option(help="default: $MNM_RUNS_DIR/demo/<name>-seed<seed>")] = None,
+    set_: Overrides = None,
+) -> None:
+    """The whole coaching loop on a CPU: stand-in model, round 0, two rounds of internalisation."""
+    from demo.config import load_demo_config
+    from demo.pipeline import run_demo
+
+    out = run_demo(load_demo_config(quick, set_ or []), run_dir)
+    typer.echo(f"demo run directory: {out}")
+
+
 def _client_config(path: Path | None, overrides: list[str] | None):
     from core.config import load_config
     from core.llm.factory import ClientConfig

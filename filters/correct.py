@@ -219,6 +219,7 @@ async def correct_async(review_dir: str | Path, teacher: ClientConfig | LLMClien
         await close_servers()
         if isinstance(teacher, ClientConfig):
             await client.aclose()
+    store.path.touch()  # an empty file when nothing was flagged: "no corrections" is a result too
     return review_dir / CORRECTIONS
 
 

@@ -1,0 +1,1 @@
+"""`mnm demo`: the whole coaching loop on a tiny stand-in model, on a CPU, in minutes."""
