@@ -29,7 +29,7 @@ from tasks.toolqa.build import build_toolqa_mini
 from tasks.toolqa.questions import find_template
 from tests.test_filters_support import collect_config, respond, step_index
 
-pytestmark = pytest.mark.slow  # builds a ToolQA-mini corpus and runs ~20 episodes (about 20 s)
+# Builds a ToolQA-mini corpus and runs ~20 episodes (about 20-50 s): real trajectories for the filters.
 
 GROUPS = ["flights", "yelp", "agenda"]
 FAULTY = {
