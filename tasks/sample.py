@@ -10,8 +10,7 @@ from collections.abc import Callable
 
 from agent.episode import EpisodeSpec, ToolSpec
 from core.messages import HintSection, HintSet
-from tasks.task import Benchmark, PromptConfig, Task
-from tasks.toolqa.template import ExpertStep
+from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 
 PRICES = {"apple": 0.5, "pear": 0.75, "mango": 1.8}
 

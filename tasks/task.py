@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import random
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -33,6 +34,14 @@ class PromptConfig(BaseModel):
     hints: Literal["none", "task", "combined"] = "none"
     tool_docs: ToolDocs = "none"
     toolset: Literal["relevant", "all"] = "relevant"
+
+
+@dataclass(frozen=True)
+class ExpertStep:
+    """One step of a known-good solution: the inner monologue and the code cell."""
+
+    monologue: str
+    code: str
 
 
 class Task(BaseModel):

@@ -14,8 +14,7 @@ from tasks.officebench.hints import combined_hints, task_hints
 from tasks.officebench.solutions import expert_steps
 from tasks.officebench.subtasks import BENCHMARK, MAX_STEPS, all_tasks, subtask_by_id
 from tasks.officebench.tools import ALL_TOOLS, OfficeTools, tool_doc, write_answer
-from tasks.task import Benchmark, PromptConfig, Task
-from tasks.toolqa.template import ExpertStep
+from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 
 TOOLS_MODULE = "tasks.officebench.tools"
 DATA_PATH_NOTE = (

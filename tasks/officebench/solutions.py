@@ -27,7 +27,7 @@ from tasks.officebench.subtasks import subtask_by_id
 from tasks.officebench.system import MissingBinary, available
 from tasks.officebench.testbed import fresh_testbed
 from tasks.officebench.tools import OfficeTools
-from tasks.toolqa.template import ExpertStep
+from tasks.task import ExpertStep
 
 Solution = Callable[[OfficeTools], Any]
 SOLUTIONS: dict[str, Solution] = {}

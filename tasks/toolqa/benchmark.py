@@ -16,12 +16,11 @@ from typing import Any
 from agent.episode import EpisodeSpec, ToolSpec
 from core.errors import DataError
 from core.settings import get_settings
-from tasks.task import Benchmark, PromptConfig, Task
+from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 from tasks.toolqa.build import PROFILES, ensure_toolqa_mini
 from tasks.toolqa.graders import REAL_ALTERNATIVES, REAL_SET_COMPARED, grade
 from tasks.toolqa.hints import hint_set
 from tasks.toolqa.questions import GROUPS, SPLITS, check_group, check_split, find_template, load_questions
-from tasks.toolqa.template import ExpertStep
 from tasks.toolqa.tools import tool_docs
 
 PREAMBLE = ("Answer the question below. You work in a Python (iPython) environment in which the tools "

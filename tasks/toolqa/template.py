@@ -15,16 +15,13 @@ from __future__ import annotations
 import abc
 import random
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from tasks.task import ExpertStep
 
 Slots = dict[str, str]
 
 
-@dataclass(frozen=True)
-class ExpertStep:
-    monologue: str
-    code: str
 
 
 class Template(abc.ABC):
