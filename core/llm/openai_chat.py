@@ -19,7 +19,7 @@ from openai.types import Completion as OpenAICompletion
 from openai.types.chat import ChatCompletion
 
 from core.llm.base import Completion, Request
-from core.llm.remote import RemoteClient
+from core.llm.remote import RemoteClient, common_args
 from core.llm.retry import MalformedResponse
 from core.llm.sampling import strip_echoed_prefill
 from core.trajectory import Usage
@@ -53,13 +53,7 @@ class OpenAIChatClient(RemoteClient[openai.AsyncOpenAI]):
         return openai_sdk(base_url, self.api_key, self.policy.timeout_s)
 
     def prepare(self, request: Request) -> dict[str, Any]:
-        args: dict[str, Any] = {"model": self.model, "messages": request.messages, "n": request.n,
-                                "max_tokens": request.max_tokens}
-        for name in ("temperature", "top_p", "seed"):
-            if getattr(request, name) is not None:
-                args[name] = getattr(request, name)
-        if request.stop:
-            args["stop"] = request.stop
+        args = {**common_args(self.model, request), "messages": request.messages}
         if request.logprobs:
             args["logprobs"] = True
         if self.vllm:

@@ -91,6 +91,17 @@ class RemoteClient(LLMClient, Generic[SDK]):
                 await sdk.close()
 
 
+def common_args(model: str, request: Request) -> dict[str, Any]:
+    """The OpenAI-protocol fields shared by chat and completions requests (logprobs excluded)."""
+    args: dict[str, Any] = {"model": model, "n": request.n, "max_tokens": request.max_tokens}
+    for name in ("temperature", "top_p", "seed"):
+        if getattr(request, name) is not None:
+            args[name] = getattr(request, name)
+    if request.stop:
+        args["stop"] = request.stop
+    return args
+
+
 def _merge(parts: list[Completion]) -> Completion:
     usage = parts[0].usage
     for part in parts[1:]:

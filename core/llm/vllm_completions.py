@@ -23,7 +23,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from core.llm.base import Completion, Request
 from core.llm.openai_chat import openai_sdk, usage_of
-from core.llm.remote import RemoteClient
+from core.llm.remote import RemoteClient, common_args
 from core.llm.retry import MalformedResponse
 
 
@@ -61,13 +61,7 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
         body: dict[str, Any] = {"include_stop_str_in_output": True, "add_special_tokens": False}
         if request.min_p is not None:
             body["min_p"] = request.min_p
-        args: dict[str, Any] = {"model": self.model, "prompt": self.render(request), "n": request.n,
-                                "max_tokens": request.max_tokens, **body, **request.extra}
-        for name in ("temperature", "top_p", "seed"):
-            if getattr(request, name) is not None:
-                args[name] = getattr(request, name)
-        if request.stop:
-            args["stop"] = request.stop
+        args = {**common_args(self.model, request), "prompt": self.render(request), **body, **request.extra}
         if request.logprobs:
             args["logprobs"] = 1
         return args
