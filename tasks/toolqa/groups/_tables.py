@@ -54,3 +54,19 @@ def filterable(value: str) -> bool:
 def filter_argument(conditions: dict[str, str]) -> str:
     """The ``data_filter`` argument for equality conditions."""
     return "; ".join(f"{column}={value}" for column, value in conditions.items())
+
+
+class RowsAggregate:
+    """Mixin: the answer is computed from the rows the slots select (``rows``), and the expert's
+    last step does the same in code (``finish``); an empty selection gives no answer."""
+
+    def answer(self, corpus: Any, slots: dict[str, str]) -> str:
+        rows = self.rows(corpus, slots)  # type: ignore[attr-defined] (the template's own selection)
+        return self.compute(rows) if len(rows) else ""
+
+    def compute(self, rows: pd.DataFrame) -> str:
+        raise NotImplementedError
+
+    def finish(self) -> str:
+        """Solution code computing ``answer`` from the selected rows."""
+        raise NotImplementedError

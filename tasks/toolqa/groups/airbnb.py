@@ -19,6 +19,7 @@ import pandas as pd
 
 from core.store import write_atomic
 from tasks.toolqa.groups._tables import (
+    RowsAggregate,
     TableTemplate,
     filter_argument,
     filterable,
@@ -342,7 +343,7 @@ class ReviewsPerMonth(LastReview):
     column = "reviews per month"
 
 
-class Neighbourhood(AirbnbTemplate):
+class Neighbourhood(RowsAggregate, AirbnbTemplate):
     """A question about all listings of one neighbourhood."""
 
     column = ""
@@ -353,17 +354,6 @@ class Neighbourhood(AirbnbTemplate):
 
     def rows(self, corpus: Any, slots: Slots) -> pd.DataFrame:
         return select(self.table(corpus), {"neighbourhood": slots["neighbourhood"]})
-
-    def answer(self, corpus: Any, slots: Slots) -> str:
-        rows = self.rows(corpus, slots)
-        return self.compute(rows) if len(rows) else ""
-
-    def compute(self, rows: pd.DataFrame) -> str:
-        raise NotImplementedError
-
-    def finish(self) -> str:
-        """Solution code computing ``answer`` from ``values`` (the column's strings) and ``rows``."""
-        raise NotImplementedError
 
     def argument(self, slots: Slots) -> str:
         return f"neighbourhood={slots['neighbourhood']}"

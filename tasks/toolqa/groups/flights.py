@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tasks.toolqa.groups._tables import TableTemplate, filter_argument, floats, select
+from tasks.toolqa.groups._tables import RowsAggregate, TableTemplate, filter_argument, floats, select
 from tasks.toolqa.groups.flights_corpus import generate
 from tasks.toolqa.template import ExpertStep, Slots, Template
 
@@ -244,7 +244,7 @@ class ArrivalDelay(PointLookup):
                 "answer = str(sum((float(v) for v in delays if v != 'nan'), 0.0))")
 
 
-class Aggregate(FlightTemplate):
+class Aggregate(RowsAggregate, FlightTemplate):
     """A question over all rows matching some equality conditions; the answer aggregates a column."""
 
     needs: dict[str, str] = {}  # row requirements for the draw (see ``FlightTemplate.row``)
@@ -255,17 +255,6 @@ class Aggregate(FlightTemplate):
     def draw(self, corpus: Any, rng: random.Random) -> Slots | None:
         r = self.row(corpus, rng, **self.needs)
         return None if r is None else self.slots_of(r)
-
-    def answer(self, corpus: Any, slots: Slots) -> str:
-        rows = self.rows(corpus, slots)
-        return self.compute(rows) if len(rows) else ""
-
-    def compute(self, rows: pd.DataFrame) -> str:
-        raise NotImplementedError
-
-    def finish(self) -> str:
-        """Code that computes ``answer`` from the filtered ``rows``."""
-        raise NotImplementedError
 
     def solution(self, slots: Slots) -> list[ExpertStep]:
         return [
