@@ -10,7 +10,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from agent.workspace import proctree
 from agent.workspace.config import CellResult, CellStatus, WorkspaceConfig, WorkspaceError
 
 if TYPE_CHECKING:
@@ -114,10 +113,8 @@ class Workspace:
             raise WorkspaceError("the workspace is closed")
         self._worker = worker
 
-    @staticmethod
-    async def _kill(worker: WorkerChannel) -> None:
-        worker.close()
-        await asyncio.to_thread(proctree.kill_sessions, {worker.pid})
+    async def _kill(self, worker: WorkerChannel) -> None:
+        await self.server.discard(worker)
 
     def _result(self, message: dict[str, Any] | None, status: CellStatus, note: str, start: float,
                 restarted: bool = False) -> CellResult:

@@ -67,6 +67,7 @@ class WorkspaceServer:
         self._failure: WorkspaceError | None = None  # a failed preload is not retried
         self._exits: dict[int, tuple[int, str]] = {}
         self._exit_waiters: dict[int, asyncio.Future[None]] = {}
+        self._kill_waiters: dict[int, list[asyncio.Future[bool]]] = {}  # True: the server killed the session
 
     @property
     def pid(self) -> int | None:
@@ -114,6 +115,28 @@ class WorkspaceServer:
                 await asyncio.wait_for(asyncio.shield(waiter), timeout)
             self._exit_waiters.pop(pid, None)
         return self._exits.pop(pid, (None, ""))
+
+    async def discard(self, channel: WorkerChannel) -> None:
+        """Kill a worker and every process it started; returns when they are gone.
+
+        The server process does the ``/proc`` scan, once for all the workers whose kill requests
+        arrived together, so the agent's event loop neither scans nor fights a scanning thread for
+        the GIL. Without a running server the agent process scans itself.
+        """
+        channel.close()
+        if self._running() and self._control is not None:
+            waiter = asyncio.get_running_loop().create_future()
+            self._kill_waiters.setdefault(channel.pid, []).append(waiter)
+            try:
+                await asyncio.get_running_loop().sock_sendall(self._control, json.dumps({"kill": channel.pid}).encode())
+                if await waiter:
+                    return
+            except OSError:  # the server is gone
+                pass
+            finally:
+                if waiter in (waiters := self._kill_waiters.get(channel.pid, [])):
+                    waiters.remove(waiter)
+        await asyncio.to_thread(proctree.kill_sessions, {channel.pid})
 
     async def close(self) -> None:
         """Stop the server process; it kills all the workers it forked."""
@@ -166,15 +189,23 @@ class WorkspaceServer:
         loop = asyncio.get_running_loop()
         while packet := await loop.sock_recv(control, protocol.MAX_PACKET):
             event = json.loads(packet)
+            if "killed" in event:
+                for pid in event["killed"]:
+                    _resolve(self._kill_waiters.pop(pid, []), True)
+                continue
             pid = event["exited"]
             self._exits[pid] = (event["code"], event["reason"])
             if len(self._exits) > _EXITS_KEPT:
                 del self._exits[next(iter(self._exits))]
             if (waiter := self._exit_waiters.pop(pid, None)) is not None and not waiter.done():
                 waiter.set_result(None)
-        for waiter in self._exit_waiters.values():  # the server died: nobody will report these exits
-            if not waiter.done():
-                waiter.set_result(None)
+        self._server_gone()
+
+    def _server_gone(self) -> None:
+        """Nobody will report exits or kills any more: wake whoever waits for one."""
+        _resolve(list(self._exit_waiters.values()), None)
+        _resolve([w for waiters in self._kill_waiters.values() for w in waiters], False)
+        self._kill_waiters.clear()
 
     async def _stop(self) -> None:
         if self._events is not None:
@@ -182,6 +213,7 @@ class WorkspaceServer:
             with suppress(asyncio.CancelledError):
                 await self._events
             self._events = None
+            self._server_gone()
         if self._control is not None:
             self._control.close()  # the server kills its workers and exits
             self._control = None
@@ -222,22 +254,23 @@ class WorkspaceServer:
         try:
             ready = await asyncio.wait_for(channel.receive(), timeout)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError) as e:
-            await _discard(channel)
+            await self.discard(channel)
             what = "timed out" if isinstance(e, asyncio.TimeoutError) else "died"
             raise WorkspaceError(f"the workspace worker {what} while binding {request['bind']}") from None
         if "error" in ready:
-            await _discard(channel)
+            await self.discard(channel)
             raise WorkspaceError(f"binding the tools {request['bind']} failed:\n{ready['error']}")
         return channel
 
 
+def _resolve(waiters: list[asyncio.Future[Any]], value: Any) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(value)
+
+
 class _ServerDied(Exception):
     """The server process was gone when a worker was requested."""
-
-
-async def _discard(channel: WorkerChannel) -> None:
-    channel.close()
-    await asyncio.to_thread(proctree.kill_sessions, {channel.pid})
 
 
 async def _send_with_fd(sock: socket.socket, data: bytes, fd: int) -> None:

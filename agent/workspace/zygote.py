@@ -4,9 +4,12 @@ Started by :class:`agent.workspace.server.WorkspaceServer` as ``python -m agent.
 where FD is its end of a SOCK_SEQPACKET control socket. Messages on it (one JSON object a packet):
 
 * agent -> server: ``{"preload", "preload_kwargs"}`` once, then spawn requests, each carrying the
-  worker's end of a fresh stream socketpair as ancillary data (``socket.send_fds``);
+  worker's end of a fresh stream socketpair as ancillary data (``socket.send_fds``), and
+  ``{"kill": pid}`` to kill a worker's session and descendants;
 * server -> agent: ``{"ready": pid}`` or ``{"error": traceback}`` once, then
-  ``{"exited": pid, "code": returncode, "reason": str}`` whenever a worker ends.
+  ``{"exited": pid, "code": returncode, "reason": str}`` whenever a worker ends and
+  ``{"killed": [pid, ...]}`` once the requested kills are done (one ``/proc`` scan serves all the
+  kill requests read in the same round).
 
 The server is a child subreaper: processes that escape a worker's session and tree get re-parented
 to it, and a sweep every ``SWEEP_INTERVAL_S`` kills them (sparing processes ``preload`` started),
@@ -18,9 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import importlib
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -55,18 +60,26 @@ class _Server:
     def serve(self) -> None:
         next_sweep = time.monotonic() + SWEEP_INTERVAL_S
         while True:
+            kills: set[int] = set()
             for key, _ in self.selector.select(timeout=max(0.0, next_sweep - time.monotonic())):
                 if key.fileobj is not self.control:
                     while _read_nonblocking(self.wakeup_read):
                         pass
                     continue
-                try:
-                    message, fds, _, _ = socket.recv_fds(self.control, protocol.MAX_PACKET, 1)
-                except ConnectionError:  # the agent process died or closed us abruptly
-                    message = b""
-                if not message:
-                    return self.shutdown()
-                self.spawn(json.loads(message), fds[0])
+                while True:  # every packet already waiting, so that their kills share one scan
+                    message, fds = _receive(self.control)
+                    if not message:
+                        return self.shutdown()
+                    request = json.loads(message)
+                    if "kill" in request:
+                        kills.add(request["kill"])
+                    else:
+                        self.spawn(request, fds[0])
+                    if not select.select([self.control], [], [], 0)[0]:
+                        break
+            if kills:
+                proctree.kill_sessions(kills)
+                self._tell({"killed": sorted(kills)})
             self.reap()
             if time.monotonic() >= next_sweep:
                 self.sweep()
@@ -75,6 +88,7 @@ class _Server:
     def spawn(self, request: dict[str, Any], fd: int) -> None:
         sock = socket.socket(fileno=fd)
         _preimport(request["bind"])
+        gc.freeze()  # the child's collections then leave the inherited objects' pages shared
         try:
             pid = os.fork()
         except OSError as e:
@@ -146,6 +160,15 @@ def _preimport(target: str) -> None:
     if module not in sys.modules:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
+
+
+def _receive(control: socket.socket) -> tuple[bytes, list[int]]:
+    """The next control packet and its descriptors (``b""`` when the agent closed the socket)."""
+    try:
+        message, fds, _, _ = socket.recv_fds(control, protocol.MAX_PACKET, 1)
+    except ConnectionError:  # the agent process died or closed us abruptly
+        return b"", []
+    return message, fds
 
 
 def _read_nonblocking(fd: int) -> bytes:

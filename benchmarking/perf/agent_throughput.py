@@ -2,8 +2,11 @@
 
 1. Overhead: episodes of the sample task with a zero-latency scripted client, pinned to one CPU
    core (the workspace workers inherit the pinning): steps per second, target >= 100.
-2. Concurrency: 64 episodes at once against a client that takes 200 ms per call; efficiency =
-   measured throughput / (64 x single-episode throughput), target >= 80 %.
+2. Concurrency: episodes against a client that takes 200 ms per call, 64 in flight at a time;
+   efficiency = measured throughput / (64 x single-episode throughput), target >= 80 %. The
+   headline is sustained throughput (4 x 64 episodes through 64 slots, so starts and ends spread
+   out as in a real run); a single burst of 64 episodes that start and end in lockstep is printed
+   too, as the worst case.
 The last line is the headline.
 """
 
@@ -63,14 +66,17 @@ async def main(episodes: int, concurrency: int, delay: float) -> None:
 
     one_s, _ = await _episodes(4, 1, delay, 2)
     per_episode = one_s / 4
-    many_s, _ = await _episodes(concurrency, concurrency, delay, 2)
-    efficiency = per_episode / many_s  # ideal: all episodes in parallel take as long as one
-    print(f"concurrency: 1 episode {per_episode * 1000:.0f} ms; {concurrency} at once {many_s:.2f} s "
-          f"(ideal {per_episode:.2f} s)")
+    burst_s, _ = await _episodes(concurrency, concurrency, delay, 2)
+    burst = per_episode / burst_s  # ideal: all episodes in parallel take as long as one
+    waves = 4
+    sustained_s, _ = await _episodes(waves * concurrency, concurrency, delay, 2)
+    efficiency = waves * per_episode / sustained_s
+    print(f"concurrency: 1 episode {per_episode * 1000:.0f} ms; a burst of {concurrency} at once {burst_s:.2f} s "
+          f"({burst:.0%} of ideal); {waves * concurrency} through {concurrency} slots {sustained_s:.2f} s "
+          f"(ideal {waves * per_episode:.2f} s)")
     await close_servers()
     print(f"agent: {rate:.0f} steps/s on one core (>= 100); {concurrency} concurrent episodes at "
-          f"{delay * 1000:.0f} ms/call: {efficiency:.0%} of ideal scaling (>= 80 %)")
-
+          f"{delay * 1000:.0f} ms/call: {efficiency:.0%} of ideal throughput (>= 80 %)")
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
