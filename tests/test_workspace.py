@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -133,6 +134,17 @@ async def test_workspaces_run_concurrently(server: WorkspaceServer) -> None:
     await asyncio.gather(*(ws.close() for ws in workspaces))
     assert [r.stdout for r in results] == ["'done'\n"] * 16
     assert elapsed < 4.0  # one after the other would take 8 s
+
+
+async def test_many_workspaces_open_and_close_at_once_through_a_full_control_socket(server: WorkspaceServer) -> None:
+    """Spawn and kill requests that find the server's socket buffer full wait their turn, none is lost."""
+    first = await server.spawn(TOOLS, config=FAST)
+    assert server._control is not None
+    server._control.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1)  # the kernel's minimum: fills at once
+    workspaces = [first, *await asyncio.wait_for(
+        asyncio.gather(*(server.spawn(TOOLS, config=FAST) for _ in range(40))), 60)]
+    await asyncio.wait_for(asyncio.gather(*(ws.close() for ws in workspaces)), 60)
+    assert not [p for p in psutil.Process(server.pid).children() if p.status() != psutil.STATUS_ZOMBIE]
 
 
 async def test_broken_bind_and_preload_raise_workspace_errors(server: WorkspaceServer) -> None:

@@ -128,7 +128,7 @@ class WorkspaceServer:
             waiter = asyncio.get_running_loop().create_future()
             self._kill_waiters.setdefault(channel.pid, []).append(waiter)
             try:
-                await asyncio.get_running_loop().sock_sendall(self._control, json.dumps({"kill": channel.pid}).encode())
+                await _send_packet(self._control, json.dumps({"kill": channel.pid}).encode())
                 if await waiter:
                     return
             except OSError:  # the server is gone
@@ -230,7 +230,7 @@ class WorkspaceServer:
         ours, theirs = socket.socketpair()
         with theirs:
             try:
-                await _send_with_fd(self._control, json.dumps(request).encode(), theirs.fileno())
+                await _send_packet(self._control, json.dumps(request).encode(), theirs.fileno())
             except OSError:
                 ours.close()
                 raise _ServerDied from None
@@ -273,11 +273,15 @@ class _ServerDied(Exception):
     """The server process was gone when a worker was requested."""
 
 
-async def _send_with_fd(sock: socket.socket, data: bytes, fd: int) -> None:
-    """Send one packet with a file descriptor attached on a non-blocking socket."""
+async def _send_packet(sock: socket.socket, data: bytes, fd: int | None = None) -> None:
+    """Send one packet (with a file descriptor attached, if given) on a non-blocking socket.
+
+    Not ``loop.sock_sendall``: the loop keeps one writer per socket, so concurrent sends that
+    find the buffer full would replace each other's callbacks and wait forever.
+    """
     while True:
         try:
-            socket.send_fds(sock, [data], [fd])
+            socket.send_fds(sock, [data], [] if fd is None else [fd])
             return
         except BlockingIOError:
             await asyncio.sleep(0.001)
