@@ -9,10 +9,10 @@ acts like a small instruction-tuned model that knows the coffee tools but not th
   are asked for, prints a raw float difference (the hints' ``as-stored`` and ``daily-change``
   sections fix these, so round 1 can internalise them);
 * on the ``slip`` templates it writes the column name in lower case, with or without hints (no
-  hint covers it), and after the ``KeyError`` it gives up with a guess, never mentioning the
-  error: the ``ignored-exception`` filter flags that step;
-* with a corrective ``<feedback>`` message at such a step, it fixes the column name (round 2 can
-  internalise that).
+  hint covers it), and after the ``KeyError`` it gives up with a guess: the ``column-case``
+  filter flags the reading step;
+* with the corrective ``<feedback>`` message at that step, it writes the column as named (round 2
+  can internalise that).
 
 Its pretraining data is this policy's episodes, run by the real agent loop in the real workspace.
 """
@@ -79,9 +79,9 @@ def naive_answer(template: Template, expert: ExpertStep) -> ExpertStep:
     return ExpertStep(monologue, expert.code.replace(template.finish(), code, 1))
 
 
-def fixed_read(template: Template, read: ExpertStep, column: str) -> ExpertStep:
-    return ExpertStep(f"The error says the column {column.lower()!r} does not exist; it is named {column}. "
-                      f"I read it again with the right name.", read.code)
+def fixed_read(read: ExpertStep, column: str) -> ExpertStep:
+    """The read step after the feedback that column names are case-sensitive."""
+    return ExpertStep(f"Column names are case-sensitive, so I write {column} exactly. {read.monologue}", read.code)
 
 
 def action(state: State, slips: Sequence[str]) -> ExpertStep:
@@ -90,10 +90,10 @@ def action(state: State, slips: Sequence[str]) -> ExpertStep:
     read, answer = t.solution(state.slots)
     slip_column = t.columns[-1] if t.name in slips else None
     if not state.observations:
+        if slip_column and state.feedback:
+            return fixed_read(read, slip_column)
         return slipped(read, slip_column) if slip_column else read
     if EXCEPTION_MARK in state.observations[-1]:
-        if state.feedback and slip_column:
-            return fixed_read(t, read, slip_column)
         return GIVE_UP
     return answer if state.hinted else naive_answer(t, answer)
 

@@ -27,9 +27,10 @@ class StandinConfig(BaseModel):
     hidden_size: int = 192
     layers: int = 4
     heads: int = 6
-    steps: int = 900
+    copy_steps: int = Field(300, description="stage 1: the question followed by the first step")
+    steps: int = Field(900, description="stage 2: whole episodes")
     batch_size: int = 16
-    lr: float = 3e-3
+    lr: float = Field(1e-3, description="3e-3 left the copy loss on a plateau (0.61 nats/token after 600 stage-1 steps)")
     warmup_steps: int = 50
     seed: int = 0
 
@@ -50,6 +51,8 @@ class DemoConfig(BaseModel):
     correction_temperature: float = 0.5
     correction_to_end: bool = Field(False, description="keep only corrections whose episode then succeeds "
                                     "(otherwise: whose corrected cell runs)")
+    preserve_per_template: int = Field(4, description="round 2: successful teacher trajectories replayed for "
+                                       "each template without corrections (keeps what round 1 learned)")
     lora_rank: int = 16
     kl_steps: int = 60
     kl_batch: int = 8
@@ -62,7 +65,7 @@ class DemoConfig(BaseModel):
 QUICK = [
     "name=quick", "train_per_template=1", "test_per_template=1", "correction_samples=1", "kl_steps=2", "kl_batch=2",
     "standin.episodes_per_template=4", "standin.corrections_per_template=2",
-    "standin.hidden_size=32", "standin.layers=1", "standin.heads=2", "standin.steps=4", "standin.batch_size=4",
+    "standin.hidden_size=32", "standin.layers=1", "standin.heads=2", "standin.copy_steps=2", "standin.steps=4", "standin.batch_size=4",
 ]
 
 

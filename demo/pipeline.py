@@ -35,6 +35,7 @@ from core.store import write_atomic
 from core.trajectory import Trajectory
 from demo.config import DemoConfig
 from demo.standin import GROUP, agent_config, coffee_root, ensure_standin
+from filters.balance import BalanceConfig
 from filters.correct import CORRECTIONS, correct
 from filters.dataset import DatasetConfig, build_dataset
 from filters.review import review
@@ -104,7 +105,9 @@ class Demo:
 
     def dataset(self, rnd: int, **inputs: list[Path]) -> Path:
         out = self.run_dir / f"round-{rnd}" / "dataset"
-        config = DatasetConfig(round=rnd, seed=self.config.seed, successful_only=rnd == 1, exports=[])
+        config = DatasetConfig(round=rnd, seed=self.config.seed, successful_only=rnd == 1, exports=[],
+                               balance=BalanceConfig(preserve_per_template=self.config.preserve_per_template,
+                                                     seed=self.config.seed))
         self.stage(f"round-{rnd}/dataset", out / "train.jsonl",
                    lambda: build_dataset(out, config, show=False, **inputs))
         return out

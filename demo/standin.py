@@ -6,14 +6,23 @@ use beyond the demo's coffee questions. Everything about it is derived here, det
 1. **World**: a ToolQA-mini coffee corpus of its own (``world_seed``, never the demo's corpus), with
    many sampled questions of the demo's templates (:class:`PretrainingWorld`).
 2. **Episodes**: the policy of :mod:`demo.behaviour` run by the real agent loop in the real
-   workspace, with the task-specific hints and without them; and, at every state where it ignored
-   an exception, continued after the filters' corrective hints (inserted as the corrector does).
-3. **Tokenizer**: a byte-level BPE trained with ``tokenizers`` on those conversations; every digit is
-   a token of its own (dates and prices are copied digit by digit), no token spans a newline, and
-   merges may cross spaces, so the fixed prompt text costs few tokens and sequences stay short.
-4. **Model**: a ``LlamaForCausalLM`` trained with cross-entropy on the assistant messages of whole
-   episodes, tokenised by :func:`training.sequences.encode` with the model's own chat template —
-   the same rendering the hf-local client uses to serve it and the KL trainer uses to distil it.
+   workspace, with the task-specific hints and without them; and, where its first cell raised,
+   run again from that step after the filters' corrective hints (inserted as the corrector does).
+3. **Tokenizer**: a byte-level BPE trained with ``tokenizers`` on those conversations; a run of
+   digits is never merged with other characters (a date is year, ``-``, month, ``-``, day), no
+   token spans a newline, and merges may cross spaces, so the fixed prompt text costs few tokens
+   and sequences stay short.
+4. **Model**: a ``LlamaForCausalLM`` trained with cross-entropy in two stages, like an LLM's
+   short-context pretraining before its instruction tuning. Stage 1 (``copy_steps``): each
+   episode's question alone followed by its first step (:func:`question_and_first_step`), where
+   the date is copied over a few tokens; this forms the copy mechanism (induction heads).
+   Stage 2 (``steps``): the assistant messages of whole episodes, where the same mechanism must
+   find the date behind hundreds of tokens of prompt. Measured: trained on whole episodes only
+   (1,500 steps) the model invented every date (0 % with and without hints); stage 1 at lr 1e-3
+   reaches 0.06 nats per target token in 250 steps, while at 3e-3 it stays on a plateau at 0.61
+   (dates not copied) for 600. Both stages are tokenised by :func:`training.sequences.encode`
+   with the model's own chat template — the same rendering the hf-local client uses to serve it
+   and the KL trainer uses to distil it.
 
 The result is cached under ``<mnm_data_dir>/demo/standin-<hash>``, keyed by the stand-in config
 and the sha256 of its pretraining examples.
@@ -36,7 +45,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from agent.loop import AgentConfig, continue_episode
 from core.examples import Example, Provenance
-from core.messages import to_chat
+from core.messages import Message, to_chat
 from core.settings import get_settings
 from core.store import write_atomic
 from core.trajectory import Trajectory
@@ -64,7 +73,7 @@ CHAT_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
 )
-TOKENIZER = "bpe-lines-single-digits-3"  # change when train_tokenizer changes: it is part of the cache key
+TOKENIZER = "bpe-lines-digit-runs-4"  # change when train_tokenizer changes: it is part of the cache key
 PROMPTS = {"hints": PromptConfig(name="task-hints", hints="task"), "nohints": PromptConfig(name="no-hints")}
 
 
@@ -133,11 +142,11 @@ def _policy_client(config: DemoConfig):  # noqa: ANN202
 
 async def _corrected_episodes(config: DemoConfig, world: PretrainingWorld,
                               trajectories: Sequence[Trajectory]) -> list[Trajectory]:
-    """Every episode that erred at step 1, continued from step 2 after the filters' corrective hints."""
+    """Episodes whose first cell raised, run again from step 1 with the filters' corrective hints."""
     import asyncio
 
     client, hints, tasks = _policy_client(config), filter_hints(config), {t.id: t for t in world.tasks()}
-    wrong = [t for t in trajectories if len(t.steps) > 1 and t.steps[0].status == "exception"]
+    wrong = [t for t in trajectories if t.steps and t.steps[0].status == "exception"]
     by_kind: dict[tuple[str, str], list[Trajectory]] = {}
     for t in wrong:
         by_kind.setdefault((t.template, t.prompt.preset), []).append(t)
@@ -146,7 +155,7 @@ async def _corrected_episodes(config: DemoConfig, world: PretrainingWorld,
 
     async def one(t: Trajectory) -> Trajectory:
         spec = world.episode(tasks[t.task_id], prompts[t.prompt.preset], t.trial)
-        return await continue_episode(spec, client, hinted_state(t, 1, hints), replay_cells(t, 1), 1,
+        return await continue_episode(spec, client, hinted_state(t, 0, hints), replay_cells(t, 0), 0,
                                       agent_config(config))
 
     return list(await asyncio.gather(*(one(t) for t in chosen)))
@@ -161,10 +170,22 @@ def episode_example(traj: Trajectory, index: int) -> Example:
                    provenance=Provenance(run="standin", trajectory=traj.key, source="pretraining"))
 
 
+def question_and_first_step(example: Example) -> Example:
+    """The episode's question line as the only prompt, then its first monologue and code (stage 1)."""
+    question = next(line for line in example.messages[0].text.splitlines() if line.startswith("Question: "))
+    first_code = next(i for i, m in enumerate(example.messages) if m.kind == "code")
+    kinds = ("monologue_instruction", "monologue", "code_instruction", "code")
+    step = [m for m in example.messages[: first_code + 1] if m.kind in kinds]
+    return example.model_copy(update={"id": f"{example.id}:first-step",
+                                      "messages": [Message.of("user", question), *step]})
+
+
 def train_tokenizer(texts: Sequence[str], vocab_size: int) -> PreTrainedTokenizerFast:
-    """Byte-level BPE over lines (merges cross spaces, never newlines); every digit is a token of its own
-    (as in Llama's tokenizer), so the model copies dates and prices digit by digit from ten well-trained
-    tokens instead of recalling which of many multi-digit tokens it saw.
+    """Byte-level BPE over lines (merges cross spaces, never newlines); runs of digits are merged only
+    among themselves, so a date becomes five tokens (year, ``-``, month, ``-``, day) that the model
+    copies whole: three tokens to copy instead of eight digits in order. (With one token per digit
+    the digits still cost 0.78 nats each after 900 steps; with digit runs 67 % of held-out digit
+    tokens are predicted right after 600 steps, 31 % after 300.)
 
     No token spans a newline, so the boundary between a prefilled opening tag and the generated text
     (where training cuts a conversation) tokenises the same in one piece and in two: the agent's
@@ -173,7 +194,7 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int) -> PreTrainedTokenize
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Split("\n", behavior="isolated"),
-        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.Digits(individual_digits=False),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
@@ -193,17 +214,18 @@ def new_model(config: DemoConfig, tokenizer: PreTrainedTokenizerFast) -> LlamaFo
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
 
 
-def pretrain(model: LlamaForCausalLM, items: Sequence[Encoded], config: DemoConfig, pad_id: int) -> list[float]:
+def pretrain(model: LlamaForCausalLM, items: Sequence[Encoded], steps: int, config: DemoConfig, pad_id: int,
+             stage: str) -> list[float]:
     """Cross-entropy on the target tokens; AdamW, linear warm-up, cosine decay. Returns the losses."""
     s = config.standin
-    rng = random.Random(s.seed)
+    rng = random.Random(f"{s.seed}-{stage}")
     batches: list[list[int]] = []
     opt = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / s.warmup_steps)
-                                              * 0.5 * (1 + math.cos(math.pi * min(k, s.steps) / s.steps)))
+                                              * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
     model.train()
     losses = []
-    bar = tqdm(range(s.steps), desc="stand-in pretraining", unit="step")
+    bar = tqdm(range(steps), desc=f"stand-in pretraining ({stage})", unit="step")
     for _ in bar:
         if not batches:
             batches = length_batches([len(e) for e in items], s.batch_size, rng)
@@ -266,10 +288,13 @@ def ensure_standin(config: DemoConfig) -> Path:
                                 s.vocab_size)
     items = [encode(e, tokenizer) for e in examples]
     model = new_model(config, tokenizer)
-    losses = pretrain(model, items, config, tokenizer.pad_token_id)
+    short = [encode(question_and_first_step(e), tokenizer) for e in examples]
+    copy_losses = pretrain(model, short, s.copy_steps, config, tokenizer.pad_token_id, "question and first step")
+    losses = pretrain(model, items, s.steps, config, tokenizer.pad_token_id, "whole episodes")
     record = {"config": json.loads(config.standin.model_dump_json()), "examples": str(examples_file),
               "examples_sha256": hashlib.sha256(text.encode()).hexdigest(), "parameters": model.num_parameters(),
               "sequences": len(items), "mean_tokens": sum(map(len, items)) / len(items),
+              "final_copy_loss": sum(copy_losses[-20:]) / max(len(copy_losses[-20:]), 1),
               "final_loss": sum(losses[-20:]) / len(losses[-20:])}
 
     def write(tmp: Path) -> None:

@@ -110,6 +110,19 @@ def data_filter_on_column(traj: Trajectory, step: int, columns: Sequence[str] = 
     return None
 
 
+def column_case(traj: Trajectory, step: int, columns: Sequence[str] = ()) -> str | None:
+    """Calls ``get_value`` with a column that is one of ``columns`` written in another case."""
+    tree = parse_cell(traj.steps[step].code)
+    if tree is None:
+        return None
+    by_lower = {c.lower(): c for c in columns}
+    for call in calls(tree, "get_value"):
+        name = string_value(argument(call, 1, "name"), tree)
+        if name is not None and name not in columns and name.lower() in by_lower:
+            return f"get_value column {name!r} is named {by_lower[name.lower()]!r}"
+    return None
+
+
 def _normalized(code: str) -> str:
     tree = parse_cell(code)
     return ast.dump(tree) if tree is not None else "\n".join(line.rstrip() for line in code.strip().splitlines())
@@ -170,6 +183,7 @@ def small_agenda_retrieval(traj: Trajectory, step: int, min_docs: int = 100) -> 
 RULES: dict[str, Rule] = {
     "unprinted_answer": unprinted_answer,
     "data_filter_on_column": data_filter_on_column,
+    "column_case": column_case,
     "repeats_previous_cell": repeats_previous_cell,
     "ignores_exception": ignores_exception,
     "small_agenda_retrieval": small_agenda_retrieval,

@@ -26,7 +26,7 @@ def _request(question: str, hinted: bool, steps: list[tuple[str, str, str]] = ()
     k = len(steps)
     messages += [P.status_message(k, 4), P.monologue_instruction(k, False)]
     if feedback:
-        messages.append(P.hint_message("ignored-exception", "Fix the cause.", k))
+        messages.append(P.hint_message("column-case", "Column names are case-sensitive.", k))
     return Request(messages=to_chat(messages), prefill=P.open_tag(P.MONOLOGUE_TAG))
 
 
@@ -44,13 +44,13 @@ def test_hints_decide_the_answer_step() -> None:
     assert "round(float(closes[0]))" in naive.code and "complete_task" in naive.code
 
 
-def test_slip_give_up_and_correction() -> None:
+def test_slip_give_up_and_correction_of_the_slip() -> None:
     first = action(read_state(_request(VOLUME, True).messages), SLIPS)
     assert "'volume'" in first.code and "2002-07-10" in first.code
     failed = (first.monologue, first.code, KEY_ERROR)
     assert action(read_state(_request(VOLUME, True, [failed]).messages), SLIPS) == GIVE_UP
-    fixed = action(read_state(_request(VOLUME, False, [failed], feedback=True).messages), SLIPS)
-    assert "'Volume'" in fixed.code and "Volume" in fixed.monologue
+    fixed = action(read_state(_request(VOLUME, False, feedback=True).messages), SLIPS)
+    assert "'Volume'" in fixed.code and "case-sensitive" in fixed.monologue
 
 
 def test_policy_answers_after_the_prefill() -> None:

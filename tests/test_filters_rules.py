@@ -76,6 +76,18 @@ def test_monologue_that_ignores_an_exception_is_flagged():
     assert ignores_exception(Trajectory(task_id="t", steps=[raised, aware]), 1) is None
 
 
+def test_column_written_in_another_case_is_flagged(library):
+    column_case = library["column-case"]
+
+    def check(code: str):
+        return column_case.check(Trajectory(task_id="t", group="coffee", steps=[_one_step(code)]), 0)
+
+    assert check("lows = get_value(rows, 'low').split(', ')").reason == "get_value column 'low' is named 'Low'"
+    assert not check("lows = get_value(rows, 'Low').split(', ')").flagged
+    assert not check("x = get_value(rows, name='lowest')").flagged  # not a case variant of a column
+    assert not check("x = get_value(rows, column)").flagged  # not a literal
+
+
 def test_filter_conditions_split_like_data_filter():
     assert filter_conditions("Distance>=300; Origin=ATL") == [("Distance", ">=", "300"), ("Origin", "=", "ATL")]
 

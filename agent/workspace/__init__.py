@@ -25,7 +25,8 @@ Design
   whose session exceeds it; ``RLIMIT_NPROC`` would count all of the user's processes and does not
   bind root), and a private working directory, removed on close unless configured otherwise.
 * **No stray processes.** A worker's processes are its session plus all their descendants
-  (``proctree.py``); close and restart SIGKILL them repeatedly until none is left. The server is a
+  (``proctree.py``); close and restart SIGKILL them repeatedly until none is left (the server
+  does this, one ``/proc`` scan for all the workers closed at the same moment). The server is a
   child subreaper and kills processes that escaped by double fork. If the agent process dies, the
   server (its control socket closes) and each worker (it watches the agent's pidfd) kill themselves.
 
