@@ -104,17 +104,14 @@ class Workspace:
     async def _restart(self) -> None:
         """Replace the worker (killing everything the old one started) by a fresh fork of the server."""
         if self._worker is not None:
-            await self._kill(self._worker)
+            await self.server.discard(self._worker)
             self._worker = None
         self._stale = False
         worker = await self.server.fork(self.request, self.config.start_timeout_s)
         if self.closed:  # closed while the new worker started
-            await self._kill(worker)
+            await self.server.discard(worker)
             raise WorkspaceError("the workspace is closed")
         self._worker = worker
-
-    async def _kill(self, worker: WorkerChannel) -> None:
-        await self.server.discard(worker)
 
     def _result(self, message: dict[str, Any] | None, status: CellStatus, note: str, start: float,
                 restarted: bool = False) -> CellResult:
@@ -134,7 +131,7 @@ class Workspace:
         self.closed = True
         if self._worker is not None:
             worker, self._worker = self._worker, None
-            await self._kill(worker)
+            await self.server.discard(worker)
         if self.owns_workdir and not self.config.keep_workdir:
             await asyncio.to_thread(shutil.rmtree, self.workdir, True)
 
