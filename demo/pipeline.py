@@ -34,7 +34,7 @@ from core.messages import to_chat
 from core.store import write_atomic
 from core.trajectory import Trajectory
 from demo.config import DemoConfig
-from demo.standin import GROUP, agent_config, coffee_root, ensure_standin
+from demo.standin import GROUP, PROMPTS, agent_config, coffee_root, ensure_standin
 from filters.balance import BalanceConfig
 from filters.correct import CORRECTIONS, correct
 from filters.dataset import DatasetConfig, build_dataset
@@ -42,7 +42,6 @@ from filters.review import review
 from filters.spec import LIBRARY
 from tasks.report import load_run, summarize_trajectories, write_report
 from tasks.runner import CollectConfig, TaskSelection, collect
-from tasks.task import PromptConfig
 from tasks.toolqa.benchmark import ToolQABenchmark
 from training.config import LoraSettings, LossSettings, OptimSettings, TrainConfig
 from training.merge import merge
@@ -50,7 +49,6 @@ from training.trainer import train
 
 log = logging.getLogger(__name__)
 
-PROMPTS = {"hints": PromptConfig(name="task-hints", hints="task"), "nohints": PromptConfig(name="no-hints")}
 SKIPPED = "skipped.json"  # written instead of a model when a round has no training examples
 
 

@@ -74,6 +74,7 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
 )
 TOKENIZER = "bpe-lines-digit-runs-4"  # change when train_tokenizer changes: it is part of the cache key
+# the two prompts of the demo: the teacher (task-specific hints) and the student (none)
 PROMPTS = {"hints": PromptConfig(name="task-hints", hints="task"), "nohints": PromptConfig(name="no-hints")}
 
 
