@@ -8,6 +8,7 @@ in the returned :class:`core.trajectory.Trajectory` (grading happens outside, in
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -91,13 +92,16 @@ class _Episode:
 
     async def run(self) -> Trajectory:
         start = time.perf_counter()
-        try:
-            async with await open_workspace(
+        try:  # the worker starts while the model writes the first monologue
+            ws = await open_workspace(
                 tools=self.spec.tools, episode_kwargs=self.spec.episode_kwargs,
                 answer_type=self.spec.answer_type, config=self.config.workspace,
-                workdir=Path(self.spec.workdir) if self.spec.workdir else None,
-            ) as ws:
+                workdir=Path(self.spec.workdir) if self.spec.workdir else None, wait=False,
+            )
+            try:
                 await self._loop(ws)
+            finally:  # a workdir of the caller's is graded afterwards: its processes must be gone first
+                await ws.close(wait=self.spec.workdir is not None)
         except LLMError as e:
             self._end("llm_error", str(e))
         except OSError as e:
@@ -110,10 +114,19 @@ class _Episode:
         self.traj.outcome = Outcome(termination=termination, detail=detail, **outcome)  # type: ignore[arg-type]
 
     async def _loop(self, ws: Any) -> None:
-        if self.spec.init_code:
-            await ws.run(self.spec.init_code)
-        for cell in self.replay:
+        setup = asyncio.ensure_future(self._setup(ws))  # runs while the model writes its first step
+        try:
+            await self._steps(ws, setup)
+        finally:
+            setup.cancel()
+            await asyncio.gather(setup, return_exceptions=True)
+
+    async def _setup(self, ws: Any) -> None:
+        """The task's init code and the replayed cells, which the first cell of the model runs after."""
+        for cell in ([self.spec.init_code] if self.spec.init_code else []) + self.replay:
             await ws.run(cell)
+
+    async def _steps(self, ws: Any, setup: asyncio.Future[None]) -> None:
         reminders = self.config.format_reminders
         for k in range(self.first_step, self.max_steps):
             if k > self.first_step or not self._resumes_mid_step():
@@ -139,6 +152,7 @@ class _Episode:
             if code.error is not None:
                 step.status, step.observation = "format_error", f"<ipython_output>\n{code.error}\n</ipython_output>"
             else:
+                await setup
                 t0 = time.perf_counter()
                 result = await ws.run(code.body)
                 step.exec_seconds = time.perf_counter() - t0

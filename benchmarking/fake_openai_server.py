@@ -7,7 +7,7 @@ only when the request sets vLLM's ``include_stop_str_in_output``) and at ``max_t
 Token counts are whitespace word counts. Faults are injected by request number (0-based, over
 generation routes): ``429`` (with ``Retry-After``), ``500``, ``503``, ``400``, ``401``, ``404``,
 ``timeout`` (hang for ``hang_s``), ``malformed`` (HTTP 200 with broken JSON), ``no_choices`` (valid
-JSON without the answer) and ``drop`` (close the connection without a response); a server that is
+JSON without the answer), ``bad_choice`` (a choice whose text is null) and ``drop`` (close the connection without a response); a server that is
 down (connection refused) is :meth:`FakeLLMServer.go_down`. Binds to 127.0.0.1 only.
 
 In tests::
@@ -36,9 +36,11 @@ from typing import Any, Literal, get_args
 
 from aiohttp import web
 
+from core.heap import frozen_heap
 from core.llm.sampling import cut_at_stop
 
-Fault = Literal["429", "500", "503", "400", "401", "404", "timeout", "malformed", "no_choices", "drop"]
+Fault = Literal["429", "500", "503", "400", "401", "404", "timeout", "malformed", "no_choices", "bad_choice",
+                "drop"]
 Route = Literal["chat", "completions", "messages"]
 HOST = "127.0.0.1"
 
@@ -212,6 +214,9 @@ class FakeLLMServer:
             return web.Response(text='{"id": "broken", "choices": [', content_type="application/json")
         if fault == "no_choices":
             return web.json_response({"id": "empty", "object": "error-free nonsense"})
+        if fault == "bad_choice":
+            return web.json_response({"id": "odd", "choices": [{"index": 0, "text": None, "finish_reason": "stop",
+                                                                "message": {"role": "assistant", "content": None}}]})
         headers = {"Retry-After": f"{self.retry_after:g}"} if fault == "429" else {}
         kind = "rate_limit_error" if fault == "429" else "api_error"
         error = {"type": "error", "error": {"type": kind, "message": f"injected fault {fault}"}}
@@ -307,7 +312,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     async def serve() -> None:
         async with FakeLLMServer(delay=args.delay, faults=faults, port=args.port) as server:
             print(f"fake LLM server on {server.openai_url} (delay {args.delay} s)", flush=True)
-            await asyncio.Event().wait()
+            with frozen_heap():
+                await asyncio.Event().wait()
 
     try:
         asyncio.run(serve())

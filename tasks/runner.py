@@ -28,6 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agent.loop import AgentConfig, run_episode
 from agent.workspace import close_servers
 from core.config import dump_config, load_config, load_yaml
+from core.heap import frozen_heap
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig
 from core.store import JsonlStore, write_atomic
@@ -140,7 +141,7 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
 
     sem = asyncio.Semaphore(config.concurrency)
     solved = finished = 0
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+    with frozen_heap(), Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("success {task.fields[rate]}"), TimeElapsedColumn(),
                   disable=not show_progress) as progress:
         bar = progress.add_task(config.preset, total=len(todo), rate="-")

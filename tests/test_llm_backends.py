@@ -79,6 +79,15 @@ async def test_vllm_completions_sends_rendered_template_with_prefill(tokenizer):
     assert client.count_tokens(request) == len(ids) and ids.count(tokenizer.bos_token_id) == 1
 
 
+@pytest.mark.parametrize("fault", ["no_choices", "bad_choice"])
+async def test_vllm_completions_answers_of_the_wrong_shape_are_retried(tokenizer, fault):
+    async with FakeLLMServer(faults=[fault]) as server:
+        client = VLLMCompletionsClient("served", [server.openai_url], tokenizer=tokenizer, policy=FAST)
+        completion = await client.complete(Request(messages=MESSAGES))
+        await client.aclose()
+    assert completion.text == "Hello from the fake server." and len(server.received) == 2
+
+
 def test_to_anthropic_maps_system_merges_turns_and_strips_prefill():
     messages = [*MESSAGES, {"role": "user", "content": "Status: step 1"},
                 {"role": "assistant", "content": "<inner_monologue>\nx\n</inner_monologue>"},

@@ -14,7 +14,7 @@ from core.llm.retry import LLMCallError, RetryPolicy, backoff_s, call_with_retri
 
 pytestmark = pytest.mark.timeout(30)  # a retry loop that hangs fails fast
 FAST = RetryPolicy(max_attempts=3, timeout_s=0.5, base_delay_s=0.01, max_delay_s=0.1)
-RETRYABLE = ["429", "500", "503", "malformed", "no_choices", "drop", "timeout"]
+RETRYABLE = ["429", "500", "503", "malformed", "no_choices", "bad_choice", "drop", "timeout"]
 HELLO = Request(messages=[{"role": "user", "content": "hello"}], max_tokens=20)
 
 

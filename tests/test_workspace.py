@@ -18,6 +18,7 @@ from agent.workspace import (
     WorkspaceServer,
     close_servers,
     open_workspace,
+    proctree,
 )
 from agent.workspace.zygote import SWEEP_INTERVAL_S
 
@@ -181,3 +182,36 @@ async def test_processes_started_by_preload_are_not_swept() -> None:
     await server.close()
     helper.kill()
     assert alive
+
+
+async def test_a_background_start_is_awaited_by_the_first_cell(server: WorkspaceServer, tmp_path: Path) -> None:
+    marker = tmp_path / "go"
+    slow = TOOLS.model_copy(update={"bind": "tests.workspace_tools:bind_when"})
+    ws = await server.spawn(slow, episode_kwargs={"marker": str(marker)}, config=FAST, wait=False)
+    assert ws.pid is None  # returned while the worker still waits for the marker
+    marker.touch()
+    assert (await ws.run("lookup(3)")).stdout == "3\n"
+    await ws.close()
+    broken = await server.spawn(TOOLS.model_copy(update={"bind": "tests.workspace_tools:bind_broken"}),
+                                config=FAST, wait=False)
+    with pytest.raises(WorkspaceError, match="cannot be bound"):
+        await broken.run("1")
+    await broken.close()
+
+
+async def test_closing_in_the_background_finishes_before_the_server_closes(tmp_path: Path) -> None:
+    server = WorkspaceServer(TOOLS.preload, TOOLS.preload_kwargs)
+    ws = await server.spawn(TOOLS, config=FAST)
+    await ws.run("import subprocess\nchild = subprocess.Popen(['sleep', '30'])")
+    worker = ws.pid
+    marker = tmp_path / "go"
+    starting = await server.spawn(TOOLS.model_copy(update={"bind": "tests.workspace_tools:bind_when"}),
+                                  episode_kwargs={"marker": str(marker)}, config=FAST, wait=False)
+    start = time.perf_counter()
+    await ws.close(wait=False)
+    await starting.close(wait=False)  # before its worker is up: that worker is discarded once it is
+    assert time.perf_counter() - start < 0.05
+    marker.touch()
+    await server.close()
+    assert not ws.workdir.exists() and not starting.workdir.exists()
+    assert not proctree.tree(proctree.scan(), {worker})

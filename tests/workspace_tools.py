@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,12 @@ def preload_torch() -> dict[str, Any]:
     for _ in range(3):
         a = a @ a / 300
     return {"pid": os.getpid(), "table": a.tolist()[0]}
+
+
+def bind_when(shared: dict[str, Any] | None, marker: str) -> dict[str, Any]:
+    """``bind``, once the file ``marker`` exists (up to 20 s): a worker that is slow to start."""
+    for _ in range(400):
+        if os.path.exists(marker):
+            break
+        time.sleep(0.05)
+    return bind(shared)

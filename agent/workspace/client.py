@@ -36,14 +36,21 @@ class Workspace:
         self._lock = asyncio.Lock()
         self._stale = False  # the worker was left mid-cell and must be replaced
         self._pending_note = ""  # a restart outside any cell, which the next result must mention
+        self._starting: asyncio.Task[None] | None = None  # the first worker, started in the background
 
     @property
     def pid(self) -> int | None:
         """The current worker process."""
         return self._worker.pid if self._worker else None
 
-    async def start(self) -> None:
-        await self._restart()
+    async def start(self, wait: bool = True) -> None:
+        """Start the first worker; with ``wait=False`` it starts in the background and the first
+        :meth:`run` waits for it (raising its :class:`WorkspaceError`), so an agent can overlap the
+        start with its first LLM call."""
+        if wait:
+            await self._restart()
+        else:
+            self._starting = asyncio.create_task(self._restart())
 
     async def run(self, code: str, timeout: float | None = None) -> CellResult:
         """Run one cell; ``timeout`` (seconds) overrides ``config.cell_timeout_s``."""
@@ -51,6 +58,9 @@ class Workspace:
         async with self._lock:
             if self.closed:
                 raise WorkspaceError("the workspace is closed")
+            if self._starting is not None:
+                starting, self._starting = self._starting, None
+                await starting
             if self._worker is None or self._stale:  # a cancelled cell, or a restart that failed
                 why = "the previous cell did not finish" if self._stale else "the workspace had no worker"
                 await self._restart()
@@ -124,11 +134,24 @@ class Workspace:
                           note="; ".join(notes), seconds=time.perf_counter() - start,
                           completion=message.get("completion"))
 
-    async def close(self) -> None:
-        """Kill the worker and everything it started, and remove a workspace-created workdir. Idempotent."""
+    async def close(self, wait: bool = True) -> None:
+        """Kill the worker and everything it started, and remove a workspace-created workdir. Idempotent.
+
+        With ``wait=False`` this goes on in the background and the caller moves on at once (the
+        server's ``close`` waits for it): for a caller that does not look at the workdir afterwards.
+        """
         if self.closed:
             return
         self.closed = True
+        if wait:
+            await self._teardown()
+        else:
+            self.server.in_background(self._teardown())
+
+    async def _teardown(self) -> None:
+        if self._starting is not None:  # its worker, once started, sees `closed` and is discarded
+            await asyncio.gather(self._starting, return_exceptions=True)
+            self._starting = None
         if self._worker is not None:
             worker, self._worker = self._worker, None
             await self.server.discard(worker)

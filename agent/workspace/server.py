@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import weakref
+from collections.abc import Coroutine
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,8 @@ class WorkerChannel:
             signal.pidfd_send_signal(self.pidfd, signum)
 
     def close(self) -> None:
-        """Kill the worker itself and drop the connection (its other processes: ``proctree.kill_sessions``)."""
-        self.signal(signal.SIGKILL)
+        """Drop the connection. Killing the worker is left to ``proctree.kill_sessions`` (it leads
+        its session): a SIGKILL from here would cost the agent's event loop a slow system call."""
         self.writer.close()
         os.close(self.pidfd)
 
@@ -68,6 +69,7 @@ class WorkspaceServer:
         self._exits: dict[int, tuple[int, str]] = {}
         self._exit_waiters: dict[int, asyncio.Future[None]] = {}
         self._kill_waiters: dict[int, list[asyncio.Future[bool]]] = {}  # True: the server killed the session
+        self._background: set[asyncio.Future[None]] = set()  # workspaces closing without their caller
 
     @property
     def pid(self) -> int | None:
@@ -79,8 +81,11 @@ class WorkspaceServer:
 
     async def spawn(self, tools: ToolSpec, episode_kwargs: dict[str, Any] | None = None,
                     answer_type: str = "str", workdir: Path | None = None,
-                    config: WorkspaceConfig | None = None) -> Workspace:
-        """Fork a worker for one episode, bind ``tools`` in it and return its workspace."""
+                    config: WorkspaceConfig | None = None, wait: bool = True) -> Workspace:
+        """Fork a worker for one episode, bind ``tools`` in it and return its workspace.
+
+        With ``wait=False`` it returns at once and the worker starts in the background (see
+        :meth:`Workspace.start`)."""
         if tools.preload_key() != self.key():
             raise ValueError(f"tools with preload {tools.preload!r} do not belong to this server")
         config = config or WorkspaceConfig()
@@ -90,7 +95,7 @@ class WorkspaceServer:
                    "workdir": str(workdir.resolve()), "config": config.model_dump(), "agent_pid": os.getpid()}
         workspace = Workspace(self, request, workdir, owns_workdir, config)
         try:
-            await workspace.start()
+            await workspace.start(wait)
         except BaseException:
             await workspace.close()
             raise
@@ -138,9 +143,17 @@ class WorkspaceServer:
                     waiters.remove(waiter)
         await asyncio.to_thread(proctree.kill_sessions, {channel.pid})
 
+    def in_background(self, teardown: Coroutine[Any, Any, None]) -> None:
+        """Run a workspace's teardown without its caller waiting; :meth:`close` waits for it."""
+        task = asyncio.ensure_future(teardown)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def close(self) -> None:
-        """Stop the server process; it kills all the workers it forked."""
+        """Finish the background teardowns, then stop the server process; it kills all the workers it forked."""
         self.closed = True
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self._stop()
 
     async def _ensure_started(self) -> None:
@@ -302,9 +315,9 @@ def server_for(tools: ToolSpec) -> WorkspaceServer:
 
 async def open_workspace(tools: ToolSpec, episode_kwargs: dict[str, Any] | None = None,
                          answer_type: str = "str", workdir: Path | None = None,
-                         config: WorkspaceConfig | None = None) -> Workspace:
+                         config: WorkspaceConfig | None = None, wait: bool = True) -> Workspace:
     """A workspace from the shared server for ``tools`` (use as ``async with await open_workspace(...)``)."""
-    return await server_for(tools).spawn(tools, episode_kwargs, answer_type, workdir, config)
+    return await server_for(tools).spawn(tools, episode_kwargs, answer_type, workdir, config, wait)
 
 
 async def close_servers() -> None:

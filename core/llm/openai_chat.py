@@ -12,11 +12,10 @@ model ended itself is then read as closed).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
-from openai.types import Completion as OpenAICompletion
-from openai.types.chat import ChatCompletion
 
 from core.llm.base import Completion, Request
 from core.llm.remote import RemoteClient, common_args
@@ -35,11 +34,28 @@ def openai_sdk(base_url: str, api_key: str | None, timeout_s: float) -> openai.A
                               timeout=timeout_s, http_client=openai.DefaultAioHttpClient(timeout=timeout_s))
 
 
-def usage_of(response: ChatCompletion | OpenAICompletion) -> Usage:
-    if response.usage is None:
-        return Usage(calls=1)
-    return Usage(input_tokens=response.usage.prompt_tokens, calls=1,
-                 output_tokens=response.usage.completion_tokens)
+async def post_json(sdk: openai.AsyncOpenAI, path: str, args: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """POST ``args`` through the SDK (its errors, timeouts and headers) and return the JSON body.
+
+    The body is read as bytes and decoded here, not into the SDK's pydantic response models:
+    ``post()`` also skips the deep, typing-driven transform of the params. Together they cost
+    several ms of CPU per call with long agent conversations and many calls in flight.
+    """
+    data = json.loads(await sdk.post(path, body=args, cast_to=bytes))
+    if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
+        raise MalformedResponse(f"no choices in the answer to {path}", endpoint=endpoint)
+    return data
+
+
+def usage_of(data: dict[str, Any]) -> Usage:
+    usage = data.get("usage") or {}
+    return Usage(input_tokens=usage.get("prompt_tokens") or 0, output_tokens=usage.get("completion_tokens") or 0,
+                 calls=1)
+
+
+def shape_error(path: str, error: Exception, endpoint: str) -> MalformedResponse:
+    """A response whose fields are not what the protocol promises."""
+    return MalformedResponse(f"unexpected answer to {path}: {type(error).__name__}: {error}", endpoint=endpoint)
 
 
 class OpenAIChatClient(RemoteClient[openai.AsyncOpenAI]):
@@ -66,20 +82,21 @@ class OpenAIChatClient(RemoteClient[openai.AsyncOpenAI]):
 
     async def send(self, sdk: openai.AsyncOpenAI, base_url: str, request: Request,
                    args: dict[str, Any]) -> Completion:
-        # post() sends the same JSON as chat.completions.create() without its deep, typing-driven
-        # transform of the params, which costs ~5 ms of CPU per call on long agent conversations.
-        response = await sdk.post("/chat/completions", body=args, cast_to=ChatCompletion)
-        if not isinstance(response, ChatCompletion) or not response.choices:
-            raise MalformedResponse("no choices in chat completion", endpoint=base_url)
-        texts, logprobs = [], []
-        for choice in response.choices:
-            if choice.message is None or choice.message.content is None:
-                raise MalformedResponse("a choice without message content", endpoint=base_url)
-            texts.append(self._text(choice.message.content, choice.finish_reason, request))
-            content = choice.logprobs.content if choice.logprobs else None
-            logprobs.append([t.logprob for t in content or []])
-        return Completion(texts=texts, usage=usage_of(response), logprobs=logprobs if request.logprobs else None,
-                          finish_reasons=[c.finish_reason or "" for c in response.choices])
+        data = await post_json(sdk, "/chat/completions", args, base_url)
+        try:
+            texts, logprobs, reasons = [], [], []
+            for choice in data["choices"]:
+                content = choice["message"]["content"]
+                if not isinstance(content, str):
+                    raise MalformedResponse("a choice without message content", endpoint=base_url)
+                reasons.append(choice.get("finish_reason") or "")
+                texts.append(self._text(content, reasons[-1], request))
+                logprobs.append([t["logprob"] for t in (choice.get("logprobs") or {}).get("content") or []])
+            usage = usage_of(data)
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
+            raise shape_error("/chat/completions", e, base_url) from e
+        return Completion(texts=texts, usage=usage, logprobs=logprobs if request.logprobs else None,
+                          finish_reasons=reasons)
 
     def _text(self, content: str, finish_reason: str | None, request: Request) -> str:
         content = strip_echoed_prefill(content, request.prefill)

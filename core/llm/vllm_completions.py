@@ -18,11 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 import openai
-from openai.types import Completion as OpenAICompletion
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from core.llm.base import Completion, Request
-from core.llm.openai_chat import openai_sdk, usage_of
+from core.llm.openai_chat import openai_sdk, post_json, shape_error, usage_of
 from core.llm.remote import RemoteClient, common_args
 from core.llm.retry import MalformedResponse
 
@@ -68,15 +67,18 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
 
     async def send(self, sdk: openai.AsyncOpenAI, base_url: str, request: Request,
                    args: dict[str, Any]) -> Completion:
-        response = await sdk.post("/completions", body=args, cast_to=OpenAICompletion)  # see openai_chat.send
-        if not isinstance(response, OpenAICompletion) or not response.choices:
-            raise MalformedResponse("no choices in completion", endpoint=base_url)
-        if any(c.text is None for c in response.choices):
-            raise MalformedResponse("a choice without text", endpoint=base_url)
-        choices = sorted(response.choices, key=lambda c: c.index)
-        logprobs = None
-        if request.logprobs:
-            logprobs = [[lp for lp in (c.logprobs.token_logprobs if c.logprobs else None) or []
-                         if lp is not None] for c in choices]
-        return Completion(texts=[c.text for c in choices], usage=usage_of(response), logprobs=logprobs,
-                          finish_reasons=[c.finish_reason or "" for c in choices])
+        data = await post_json(sdk, "/completions", args, base_url)
+        try:
+            choices = sorted(data["choices"], key=lambda c: c["index"])
+            texts = [c["text"] for c in choices]
+            if not all(isinstance(t, str) for t in texts):
+                raise MalformedResponse("a choice without text", endpoint=base_url)
+            logprobs = None
+            if request.logprobs:
+                logprobs = [[lp for lp in (c.get("logprobs") or {}).get("token_logprobs") or [] if lp is not None]
+                            for c in choices]
+            usage = usage_of(data)
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
+            raise shape_error("/completions", e, base_url) from e
+        return Completion(texts=texts, usage=usage, logprobs=logprobs,
+                          finish_reasons=[c.get("finish_reason") or "" for c in choices])
