@@ -1,18 +1,15 @@
 """A built-in sample task (a tiny price lookup) for `mnm run-task` and the agent's tests.
 
-It needs no corpus: its tools are bound from this module, and :func:`expert_responses` gives a
+It needs no corpus: its tools are bound from :mod:`tasks.sample_tools`, and :func:`expert_responses` gives a
 correct scripted solution (monologue and code responses, in request order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from agent.episode import EpisodeSpec, ToolSpec
 from core.messages import HintSection, HintSet
+from tasks.sample_tools import bind
 from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
-
-PRICES = {"apple": 0.5, "pear": 0.75, "mango": 1.8}
 
 QUESTION = "How much do 3 apples and 2 pears cost together? Answer with two decimals, e.g. '4.20'."
 ANSWER = "3.00"
@@ -21,22 +18,6 @@ HINTS = HintSet(name="sample", sections=[
     HintSection(name="prices", text="Look prices up with `get_price(item)`; item names are singular."),
     HintSection(name="format", text="Format the total with two decimals: f'{total:.2f}'."),
 ])
-
-
-def bind(shared: object = None) -> dict[str, Callable]:
-    """Tools of the sample task (the workspace calls this in each episode's worker)."""
-
-    def list_items() -> list[str]:
-        """List the items that have a price."""
-        return sorted(PRICES)
-
-    def get_price(item: str) -> float:
-        """Return the unit price of ``item`` in dollars; KeyError for an unknown item."""
-        if item not in PRICES:
-            raise KeyError(f"unknown item {item!r}; known items: {', '.join(sorted(PRICES))}")
-        return PRICES[item]
-
-    return {"list_items": list_items, "get_price": get_price}
 
 
 def tool_docs() -> str:
@@ -48,7 +29,7 @@ def episode(hints: bool = True, max_steps: int = 4) -> EpisodeSpec:
         task_id="sample/prices", description=QUESTION, answer_type="str",
         hints=HINTS if hints else HintSet(name="none"),
         tool_docs=tool_docs() if hints else "", tool_docs_mode="long" if hints else "none",
-        max_steps=max_steps, tools=ToolSpec(bind="tasks.sample:bind"), group="sample", template="prices",
+        max_steps=max_steps, tools=ToolSpec(bind="tasks.sample_tools:bind"), group="sample", template="prices",
     )
 
 

@@ -41,9 +41,26 @@ unsafe for libraries whose threads hold locks or form a pool; workers set torch 
 this reason (its OpenMP pool would hang the first parallel operation after the fork).
 """
 
-from agent.workspace.client import Workspace
-from agent.workspace.config import CellResult, CellStatus, WorkspaceConfig, WorkspaceError
-from agent.workspace.server import WorkspaceServer, close_servers, open_workspace, server_for
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.workspace.client import Workspace
+    from agent.workspace.config import CellResult, CellStatus, WorkspaceConfig, WorkspaceError
+    from agent.workspace.server import WorkspaceServer, close_servers, open_workspace, server_for
+
+# Imported on first use: the server process imports this package for its worker modules only, and
+# everything it imports makes each fork and each worker's exit slower.
+_HOMES = {"Workspace": "client", "CellResult": "config", "CellStatus": "config", "WorkspaceConfig": "config",
+          "WorkspaceError": "config", "WorkspaceServer": "server", "close_servers": "server",
+          "open_workspace": "server", "server_for": "server"}
 __all__ = ["CellResult", "CellStatus", "Workspace", "WorkspaceConfig", "WorkspaceError", "WorkspaceServer",
            "close_servers", "open_workspace", "server_for"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

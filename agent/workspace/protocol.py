@@ -5,11 +5,13 @@ JSON rather than pickle, so a misbehaving worker cannot make the agent process r
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # workers do not import asyncio unless a cell needs it
+    import asyncio
 
 _HEADER = struct.Struct("!I")
 MAX_MESSAGE = 64 * 2**20

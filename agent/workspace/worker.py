@@ -8,7 +8,6 @@ characters of each per cell, so no amount of output is buffered in memory.
 from __future__ import annotations
 
 import ast
-import asyncio
 import builtins
 import codecs
 import importlib
@@ -26,9 +25,12 @@ import threading
 import time
 import traceback
 from contextlib import suppress
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from agent.workspace import protocol
+
+if TYPE_CHECKING:  # imported by the first cell that awaits: every worker would pay for it
+    import asyncio
 
 _OUTPUT_SETTLE_S = 0.1  # how long the end of a cell waits for output still in the pipes
 
@@ -265,6 +267,8 @@ class _Worker:
         if not inspect.iscoroutine(value):
             return value
         if self.loop is None:
+            import asyncio
+
             self.loop = asyncio.new_event_loop()
         return self.loop.run_until_complete(value)
 

@@ -8,8 +8,8 @@ where FD is its end of a SOCK_SEQPACKET control socket. Messages on it (one JSON
   ``{"kill": pid}`` to kill a worker's session and descendants;
 * server -> agent: ``{"ready": pid}`` or ``{"error": traceback}`` once, then
   ``{"exited": pid, "code": returncode, "reason": str}`` whenever a worker ends and
-  ``{"killed": [pid, ...]}`` once the requested kills are done (one ``/proc`` scan serves all the
-  kill requests read in the same round).
+  ``{"killed": [pid, ...]}`` once the processes of the sessions asked to be killed have died (one
+  ``/proc`` scan serves all the requests read together; the loop never sleeps on a kill).
 
 The server is a child subreaper: processes that escape a worker's session and tree get re-parented
 to it, and a sweep every ``SWEEP_INTERVAL_S`` kills them (sparing processes ``preload`` started),
@@ -37,6 +37,9 @@ from typing import Any
 from agent.workspace import proctree, protocol, worker
 
 SWEEP_INTERVAL_S = 0.5
+KILL_ROUND_S = 0.002  # between checks whether killed processes have died
+KILL_SCAN_INTERVAL_S = 0.025  # kill requests arriving closer together share a /proc scan
+KILL_DEADLINE_S = 5.0  # then a session is reported as killed all the same
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -46,6 +49,9 @@ class _Server:
         self.shared = shared
         self.workers: dict[int, int | None] = {}  # pid -> max_processes
         self.reasons: dict[int, str] = {}  # why the server killed a worker
+        self.kill_requests: set[int] = set()  # worker sessions to kill in the next round
+        self.last_kill_scan = 0.0
+        self.killing: dict[int, tuple[set[int], float]] = {}  # session -> (processes killed, deadline)
         me = os.getpid()
         self.preload_children = {p.pid for p in proctree.scan() if p.ppid == me}  # not orphans
         self.wakeup_read, self.wakeup_write = os.pipe()
@@ -60,8 +66,13 @@ class _Server:
     def serve(self) -> None:
         next_sweep = time.monotonic() + SWEEP_INTERVAL_S
         while True:
-            kills: set[int] = set()
-            for key, _ in self.selector.select(timeout=max(0.0, next_sweep - time.monotonic())):
+            now = time.monotonic()
+            wait = next_sweep - now
+            if self.kill_requests:
+                wait = min(wait, self.last_kill_scan + KILL_SCAN_INTERVAL_S - now)
+            if self.killing:
+                wait = min(wait, KILL_ROUND_S)
+            for key, _ in self.selector.select(timeout=max(0.0, wait)):
                 if key.fileobj is not self.control:
                     while _read_nonblocking(self.wakeup_read):
                         pass
@@ -72,18 +83,38 @@ class _Server:
                         return self.shutdown()
                     request = json.loads(message)
                     if "kill" in request:
-                        kills.add(request["kill"])
+                        self.kill_requests.add(request["kill"])
                     else:
                         self.spawn(request, fds[0])
                     if not select.select([self.control], [], [], 0)[0]:
                         break
-            if kills:
-                proctree.kill_sessions(kills)
-                self._tell({"killed": sorted(kills)})
             self.reap()
+            if self.kill_requests or self.killing:
+                self.kill_round()
             if time.monotonic() >= next_sweep:
                 self.sweep()
                 next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+
+    def kill_round(self) -> None:
+        """SIGKILL the sessions asked for (one ``/proc`` scan serves them all, at most one scan per
+        ``KILL_SCAN_INTERVAL_S``) and report those whose processes are all dead (or past their
+        deadline). Never sleeps, so spawns go on meanwhile. A process forked between the scan and
+        the kill ends up an orphan of this server, which the sweep kills."""
+        now = time.monotonic()
+        if self.kill_requests and now >= self.last_kill_scan + KILL_SCAN_INTERVAL_S:
+            self.last_kill_scan = now
+            procs = proctree.scan()
+            for session in self.kill_requests:
+                victims = proctree.tree(procs, {session})
+                proctree.kill(victims)
+                self.killing[session] = (victims, now + KILL_DEADLINE_S)
+            self.kill_requests.clear()
+        done = [session for session, (victims, deadline) in self.killing.items()
+                if now >= deadline or not any(map(proctree.alive, victims))]
+        if done:
+            for session in done:
+                del self.killing[session]
+            self._tell({"killed": sorted(done)})
 
     def spawn(self, request: dict[str, Any], fd: int) -> None:
         sock = socket.socket(fileno=fd)

@@ -6,7 +6,9 @@ counted in the collector's figures). Each episode takes ``--steps`` steps (two L
 cell each); the default, 2, is the sample task's expert solution and the episode shape of
 ``agent_throughput.py``. Every level runs ``--waves`` waves (``waves x c`` episodes through ``c``
 slots), so fixed costs such as starting the workspace server weigh the same at every level.
-Reports episodes per minute, efficiency against ideal scaling from one episode
+Each level runs ``--repeats`` times and the median rate counts (the range is printed: this
+2-core VM varies by several points from run to run). Reports episodes per minute, efficiency
+against ideal scaling from one episode
 (throughput(c) / (c x throughput(1))), the collector's CPU time and RSS growth per episode, and
 the CPU time per episode of the whole machine (collector, workspace workers, their server and the
 fake LLM server together). From the latter it prints the share of the machine's cores that ideal
@@ -24,6 +26,7 @@ import socket
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -88,11 +91,19 @@ def _busy_s() -> float:
     return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
 
 
+def median_run(repeats: int, concurrency: int, episodes: int, url: str, root: Path, steps: int) -> dict[str, Any]:
+    """``repeats`` runs of a level: the run with the median rate, and the range of the rates."""
+    runs = sorted((run(concurrency, episodes, url, root / str(i), steps) for i in range(repeats)),
+                  key=lambda r: r["per_min"])
+    return {**runs[len(runs) // 2], "range": (runs[0]["per_min"], runs[-1]["per_min"])}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--delay", type=float, default=0.2, help="seconds the server takes per call")
     ap.add_argument("--steps", type=int, default=2, help="steps per episode (two LLM calls each)")
     ap.add_argument("--waves", type=int, default=6, help="episodes per level = waves x concurrency")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per level; the median counts")
     ap.add_argument("--levels", default="1,16,64,256")
     args = ap.parse_args()
     cores = psutil.cpu_count() or 1
@@ -101,23 +112,25 @@ def main() -> None:
     server.start()
     time.sleep(2.0)
     url = f"http://127.0.0.1:{port}/v1"
-    results = {}
+    results: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         run(4, 8, url, Path(tmp) / "warmup", args.steps)
         for c in map(int, args.levels.split(",")):
             episodes = args.waves * c
-            r = results[c] = run(c, episodes, url, Path(tmp), args.steps)
+            r = results[c] = median_run(args.repeats, c, episodes, url, Path(tmp) / f"c{c}", args.steps)
             ideal = c * results[min(results)]["per_min"]
             load = ideal / 60_000 * r["machine_cpu_ms"] / cores
-            print(f"concurrency {c:4d}: {episodes:4d} episodes in {r['seconds']:6.2f} s = {r['per_min']:8.0f}/min, "
-                  f"efficiency {r['per_min'] / ideal:6.1%}; per episode: collector {r['cpu_ms']:.1f} ms CPU and "
-                  f"{r['rss_kb']:.0f} KiB, machine {r['machine_cpu_ms']:.1f} ms CPU (ideal scaling would keep "
-                  f"{load:.0%} of the {cores} cores busy)")
+            low, high = (rate / ideal for rate in r["range"])
+            print(f"concurrency {c:4d}: {episodes:4d} episodes in {r['seconds']:6.2f} s = {r['per_min']:7.0f}/min, "
+                  f"efficiency {r['per_min'] / ideal:6.1%} (runs {low:.0%}-{high:.0%}); per episode: collector "
+                  f"{r['cpu_ms']:.1f} ms CPU and {r['rss_kb']:.0f} KiB, machine {r['machine_cpu_ms']:.1f} ms CPU "
+                  f"(ideal scaling would keep {load:.0%} of the {cores} cores busy)")
     server.terminate()
     base = results[min(results)]["per_min"]
     eff64 = results[64]["per_min"] / (64 * base) if 64 in results else float("nan")
     print(f"runner scaling, {args.steps}-step episodes at {args.delay * 1000:.0f} ms/call on {cores} cores: "
-          f"efficiency at 64 concurrent episodes {eff64:.1%} of ideal (target >= 90 %)")
+          f"efficiency at 64 concurrent episodes {eff64:.1%} of ideal, median of {args.repeats} runs "
+          f"(target >= 90 %)")
 
 
 if __name__ == "__main__":
