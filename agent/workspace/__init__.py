@@ -25,10 +25,14 @@ Design
   whose session exceeds it; ``RLIMIT_NPROC`` would count all of the user's processes and does not
   bind root), and a private working directory, removed on close unless configured otherwise.
 * **No stray processes.** A worker's processes are its session plus all their descendants
-  (``proctree.py``); close and restart SIGKILL them repeatedly until none is left (the server
-  does this, one ``/proc`` scan for all the workers closed at the same moment). The server is a
-  child subreaper and kills processes that escaped by double fork. If the agent process dies, the
-  server (its control socket closes) and each worker (it watches the agent's pidfd) kill themselves.
+  (``proctree.py``); close and restart have the server SIGKILL them and wait until they are dead
+  (kills requested together share one ``/proc`` scan). The server is a child subreaper: a process
+  that escaped by double fork, or was forked just as its session was killed, becomes its orphan,
+  and the sweep kills orphans. If the agent process dies, the server (its control socket closes)
+  and each worker (it watches the agent's pidfd) kill themselves.
+* **Overlap.** ``open_workspace(..., wait=False)`` returns at once and the first cell waits for the
+  worker, so the agent starts its worker while the model writes the first step;
+  ``Workspace.close(wait=False)`` tears it down in the background (``WorkspaceServer.close`` waits).
 
 Limits of the isolation
 -----------------------

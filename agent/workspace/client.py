@@ -156,7 +156,10 @@ class Workspace:
             worker, self._worker = self._worker, None
             await self.server.discard(worker)
         if self.owns_workdir and not self.config.keep_workdir:
-            await asyncio.to_thread(shutil.rmtree, self.workdir, True)
+            try:
+                self.workdir.rmdir()  # usually empty: one system call, no thread
+            except OSError:
+                await asyncio.to_thread(shutil.rmtree, self.workdir, True)
 
     async def __aenter__(self) -> Workspace:
         return self
