@@ -59,9 +59,10 @@ class _Episode:
 
     def __init__(self, spec: EpisodeSpec, client: LLMClient, config: AgentConfig,
                  on_step: StepCallback | None, history: list[Message] | None = None,
-                 replay: list[str] = (), first_step: int = 0) -> None:
+                 replay: list[str] = (), first_step: int = 0, detach_teardown: bool = False) -> None:
         self.spec, self.client, self.config, self.on_step = spec, client, config, on_step
         self.replay, self.first_step = list(replay), first_step
+        self.detach_teardown = detach_teardown
         self.max_steps = config.max_steps or spec.max_steps
         self.traj = Trajectory(
             task_id=spec.task_id, trial=spec.trial, group=spec.group, template=spec.template,
@@ -101,7 +102,7 @@ class _Episode:
             try:
                 await self._loop(ws)
             finally:  # a workdir of the caller's is graded afterwards: its processes must be gone first
-                await ws.close(wait=self.spec.workdir is not None)
+                await ws.close(wait=not self.detach_teardown or self.spec.workdir is not None)
         except LLMError as e:
             self._end("llm_error", str(e))
         except OSError as e:
@@ -178,9 +179,14 @@ class _Episode:
 
 
 async def run_episode(spec: EpisodeSpec, client: LLMClient, config: AgentConfig | None = None,
-                      on_step: StepCallback | None = None) -> Trajectory:
-    """Run one episode of ``spec`` with ``client``; never raises for model or endpoint faults."""
-    return await _Episode(spec, client, config or AgentConfig(), on_step).run()
+                      on_step: StepCallback | None = None, *, detach_teardown: bool = False) -> Trajectory:
+    """Run one episode of ``spec`` with ``client``; never raises for model or endpoint faults.
+
+    With ``detach_teardown`` it returns as soon as the result is known and a workspace-created
+    workdir's worker is torn down in the background, for a caller that ends with
+    :func:`agent.workspace.close_servers` (which waits for it), as the runner does.
+    """
+    return await _Episode(spec, client, config or AgentConfig(), on_step, detach_teardown=detach_teardown).run()
 
 
 async def continue_episode(spec: EpisodeSpec, client: LLMClient, history: list[Message],

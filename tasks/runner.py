@@ -118,7 +118,7 @@ async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: Collect
         shutil.rmtree(episode_dir, ignore_errors=True)  # left over by an attempt that was killed
         episode_dir.mkdir(parents=True)
         spec.workdir = str(episode_dir)
-    traj = await run_episode(spec, client, config.agent)
+    traj = await run_episode(spec, client, config.agent, detach_teardown=True)  # close_servers waits
     if traj.outcome.termination == "completed":
         traj.outcome.score = benchmark.grade(task, traj.outcome.answer, str(episode_dir) if episode_dir else None)
     traj.meta.update(preset=config.preset, endpoint=",".join(config.client.base_urls or []))

@@ -28,3 +28,17 @@ async def test_the_worker_starts_while_the_model_writes_its_first_step(tmp_path:
     traj = await run_episode(spec, ScriptedClient(policy), config)
     await close_servers()
     assert (traj.outcome.termination, traj.outcome.answer) == ("completed", "2 True"), traj.outcome  # init code ran first
+
+
+async def test_the_workdir_is_gone_when_the_episode_returns_or_once_servers_close_if_detached() -> None:
+    def policy(request: Request) -> str:
+        if "inner_monologue" in request.prefill:
+            return "Say where I am.\n</inner_monologue>"
+        return "complete_task('here', str(workdir()))\n</run_ipython>"
+
+    spec = EpisodeSpec(task_id="where", description="Where?", tools=ToolSpec(bind="tests.workspace_tools:bind"))
+    attached = await run_episode(spec, ScriptedClient(policy))
+    assert not Path(attached.outcome.answer).exists()
+    detached = await run_episode(spec, ScriptedClient(policy), detach_teardown=True)
+    await close_servers()
+    assert Path(detached.outcome.answer).name.startswith("mnm-workspace-") and not Path(detached.outcome.answer).exists()

@@ -149,17 +149,19 @@ class Workspace:
             self.server.in_background(self._teardown())
 
     async def _teardown(self) -> None:
-        if self._starting is not None:  # its worker, once started, sees `closed` and is discarded
-            await asyncio.gather(self._starting, return_exceptions=True)
-            self._starting = None
-        if self._worker is not None:
-            worker, self._worker = self._worker, None
-            await self.server.discard(worker)
-        if self.owns_workdir and not self.config.keep_workdir:
-            try:
-                self.workdir.rmdir()  # usually empty: one system call, no thread
-            except OSError:
-                await asyncio.to_thread(shutil.rmtree, self.workdir, True)
+        try:
+            if self._starting is not None:  # its worker, once started, sees `closed` and is discarded
+                await asyncio.gather(self._starting, return_exceptions=True)
+                self._starting = None
+            if self._worker is not None:
+                worker, self._worker = self._worker, None
+                await self.server.discard(worker)
+        finally:  # also when cancelled, e.g. by the end of the event loop
+            if self.owns_workdir and not self.config.keep_workdir:
+                try:
+                    self.workdir.rmdir()  # usually empty: one system call, no thread
+                except OSError:
+                    await asyncio.to_thread(shutil.rmtree, self.workdir, True)
 
     async def __aenter__(self) -> Workspace:
         return self

@@ -44,8 +44,8 @@ class WorkerChannel:
             signal.pidfd_send_signal(self.pidfd, signum)
 
     def close(self) -> None:
-        """Drop the connection. Killing the worker is left to ``proctree.kill_sessions`` (it leads
-        its session): a SIGKILL from here would cost the agent's event loop a slow system call."""
+        """Drop the connection. Killing the worker is left to whoever kills its session (it leads
+        it): a SIGKILL from here would cost the agent's event loop a slow system call."""
         self.writer.close()
         os.close(self.pidfd)
 

@@ -46,7 +46,7 @@ async def _episodes(n: int, concurrency: int, delay: float, length: int) -> tupl
     async def one() -> None:
         nonlocal steps
         async with sem:
-            traj = await run_episode(spec, client, cfg)
+            traj = await run_episode(spec, client, cfg, detach_teardown=True)  # as the runner does
         assert sample.grade(traj.outcome.answer) == 1.0, traj.outcome
         steps += len(traj.steps)
 
