@@ -13,6 +13,7 @@ model ended itself is then read as closed).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -34,28 +35,27 @@ def openai_sdk(base_url: str, api_key: str | None, timeout_s: float) -> openai.A
                               timeout=timeout_s, http_client=openai.DefaultAioHttpClient(timeout=timeout_s))
 
 
-async def post_json(sdk: openai.AsyncOpenAI, path: str, args: dict[str, Any], endpoint: str) -> dict[str, Any]:
-    """POST ``args`` through the SDK (its errors, timeouts and headers) and return the JSON body.
+async def post_and_read(sdk: openai.AsyncOpenAI, path: str, args: dict[str, Any], endpoint: str,
+                        read: Callable[[list[dict[str, Any]]], Completion]) -> Completion:
+    """POST ``args`` through the SDK (its errors, timeouts and headers); ``read`` turns the answer's
+    choices into a :class:`Completion`, and the usage is added here.
 
-    The body is read as bytes and decoded here, not into the SDK's pydantic response models:
-    ``post()`` also skips the deep, typing-driven transform of the params. Together they cost
-    several ms of CPU per call with long agent conversations and many calls in flight.
+    The body is decoded here as plain JSON, not into the SDK's pydantic response models, and
+    ``post()`` skips the deep, typing-driven transform of the params: together they cost several ms
+    of CPU per call with long agent conversations and many calls in flight. An answer without
+    choices, or whose fields are not what the protocol promises, is a :class:`MalformedResponse`.
     """
     data = json.loads(await sdk.post(path, body=args, cast_to=bytes))
     if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
         raise MalformedResponse(f"no choices in the answer to {path}", endpoint=endpoint)
-    return data
-
-
-def usage_of(data: dict[str, Any]) -> Usage:
-    usage = data.get("usage") or {}
-    return Usage(input_tokens=usage.get("prompt_tokens") or 0, output_tokens=usage.get("completion_tokens") or 0,
-                 calls=1)
-
-
-def shape_error(path: str, error: Exception, endpoint: str) -> MalformedResponse:
-    """A response whose fields are not what the protocol promises."""
-    return MalformedResponse(f"unexpected answer to {path}: {type(error).__name__}: {error}", endpoint=endpoint)
+    try:
+        completion = read(data["choices"])
+        usage = data.get("usage") or {}
+        completion.usage = Usage(input_tokens=usage.get("prompt_tokens") or 0,
+                                 output_tokens=usage.get("completion_tokens") or 0, calls=1)
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise MalformedResponse(f"unexpected answer to {path}: {type(e).__name__}: {e}", endpoint=endpoint) from e
+    return completion
 
 
 class OpenAIChatClient(RemoteClient[openai.AsyncOpenAI]):
@@ -82,21 +82,19 @@ class OpenAIChatClient(RemoteClient[openai.AsyncOpenAI]):
 
     async def send(self, sdk: openai.AsyncOpenAI, base_url: str, request: Request,
                    args: dict[str, Any]) -> Completion:
-        data = await post_json(sdk, "/chat/completions", args, base_url)
-        try:
-            texts, logprobs, reasons = [], [], []
-            for choice in data["choices"]:
-                content = choice["message"]["content"]
-                if not isinstance(content, str):
-                    raise MalformedResponse("a choice without message content", endpoint=base_url)
-                reasons.append(choice.get("finish_reason") or "")
-                texts.append(self._text(content, reasons[-1], request))
-                logprobs.append([t["logprob"] for t in (choice.get("logprobs") or {}).get("content") or []])
-            usage = usage_of(data)
-        except (KeyError, TypeError, AttributeError, ValueError) as e:
-            raise shape_error("/chat/completions", e, base_url) from e
-        return Completion(texts=texts, usage=usage, logprobs=logprobs if request.logprobs else None,
-                          finish_reasons=reasons)
+        return await post_and_read(sdk, "/chat/completions", args, base_url,
+                                   lambda choices: self._read(choices, request, base_url))
+
+    def _read(self, choices: list[dict[str, Any]], request: Request, base_url: str) -> Completion:
+        texts, logprobs, reasons = [], [], []
+        for choice in choices:
+            content = choice["message"]["content"]
+            if not isinstance(content, str):
+                raise MalformedResponse("a choice without message content", endpoint=base_url)
+            reasons.append(choice.get("finish_reason") or "")
+            texts.append(self._text(content, reasons[-1], request))
+            logprobs.append([t["logprob"] for t in (choice.get("logprobs") or {}).get("content") or []])
+        return Completion(texts=texts, logprobs=logprobs if request.logprobs else None, finish_reasons=reasons)
 
     def _text(self, content: str, finish_reason: str | None, request: Request) -> str:
         content = strip_echoed_prefill(content, request.prefill)

@@ -21,7 +21,7 @@ import openai
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from core.llm.base import Completion, Request
-from core.llm.openai_chat import openai_sdk, post_json, shape_error, usage_of
+from core.llm.openai_chat import openai_sdk, post_and_read
 from core.llm.remote import RemoteClient, common_args
 from core.llm.retry import MalformedResponse
 
@@ -67,9 +67,8 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
 
     async def send(self, sdk: openai.AsyncOpenAI, base_url: str, request: Request,
                    args: dict[str, Any]) -> Completion:
-        data = await post_json(sdk, "/completions", args, base_url)
-        try:
-            choices = sorted(data["choices"], key=lambda c: c["index"])
+        def read(choices: list[dict[str, Any]]) -> Completion:
+            choices = sorted(choices, key=lambda c: c["index"])
             texts = [c["text"] for c in choices]
             if not all(isinstance(t, str) for t in texts):
                 raise MalformedResponse("a choice without text", endpoint=base_url)
@@ -77,8 +76,7 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
             if request.logprobs:
                 logprobs = [[lp for lp in (c.get("logprobs") or {}).get("token_logprobs") or [] if lp is not None]
                             for c in choices]
-            usage = usage_of(data)
-        except (KeyError, TypeError, AttributeError, ValueError) as e:
-            raise shape_error("/completions", e, base_url) from e
-        return Completion(texts=texts, usage=usage, logprobs=logprobs,
-                          finish_reasons=[c.get("finish_reason") or "" for c in choices])
+            return Completion(texts=texts, logprobs=logprobs,
+                              finish_reasons=[c.get("finish_reason") or "" for c in choices])
+
+        return await post_and_read(sdk, "/completions", args, base_url, read)
