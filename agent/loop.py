@@ -92,6 +92,7 @@ class _Episode:
         return completion.text, truncated
 
     async def run(self) -> Trajectory:
+        self.traj.started_at = time.time()
         start = time.perf_counter()
         try:  # the worker starts while the model writes the first monologue
             ws = await open_workspace(

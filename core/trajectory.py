@@ -98,8 +98,14 @@ class Trajectory(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     outcome: Outcome = Field(default_factory=Outcome)
     usage: Usage = Field(default_factory=Usage)
+    started_at: float = 0.0  # Unix time the episode started (0: not recorded)
     wall_seconds: float = 0.0
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def finished_at(self) -> float:
+        """Unix time the episode ended (0 when its start was not recorded)."""
+        return self.started_at + self.wall_seconds if self.started_at else 0.0
 
     @property
     def key(self) -> str:

@@ -8,6 +8,11 @@ Everything lands in one run directory::
 
 Re-running the same command skips the episodes already in ``trajectories.jsonl`` and runs the
 rest, so a run killed at any moment (even SIGKILL) resumes without duplicates or torn records.
+
+One process drives up to ``concurrency`` episodes from one event loop. Its CPU per LLM call (the
+OpenAI SDK's request handling takes most of it) bounds how many calls per second it keeps up
+with; ``processes: N`` shares the episodes among N collector processes (:mod:`tasks.shard`), each
+with its own client, connections and workspace server (so each preloads the task's tools).
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import shutil
 import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +71,7 @@ class CollectConfig(BaseModel):
     client: ClientConfig = Field(default_factory=lambda: ClientConfig(backend="scripted-expert"))
     agent: AgentConfig = Field(default_factory=AgentConfig)
     concurrency: int = 64
+    processes: int = Field(1, ge=1, description="collector processes sharing the episodes and the concurrency")
     wandb: bool = False
 
 
@@ -121,56 +129,141 @@ async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: Collect
     traj = await run_episode(spec, client, config.agent, detach_teardown=True)  # close_servers waits
     if traj.outcome.termination == "completed":
         traj.outcome.score = benchmark.grade(task, traj.outcome.answer, str(episode_dir) if episode_dir else None)
-    traj.meta.update(preset=config.preset, endpoint=",".join(config.client.base_urls or []))
+    traj.meta.update(preset=config.preset, endpoint=",".join(config.client.base_urls or []),
+                     collector_pid=os.getpid())
     return traj
 
 
 async def collect_async(config: CollectConfig, client: LLMClient | None = None,
                         benchmark: Benchmark | None = None, show_progress: bool = True) -> Path:
-    """Run every missing episode of ``config``; return the run directory."""
+    """Run every missing episode of ``config``; return the run directory.
+
+    With ``config.processes > 1`` the episodes (and the concurrency) are shared out among that many
+    collector processes (:mod:`tasks.shard`), each with its own LLM client and workspace server;
+    they append to the same ``trajectories.jsonl`` and report each finished episode here. The
+    client and benchmark are then built from the config in each process, so none may be passed.
+    """
+    if config.processes > 1 and (client is not None or benchmark is not None):
+        raise ValueError("processes > 1 builds the client and the benchmark from the config in every "
+                         "collector process; pass neither (or set processes=1)")
+    if config.processes > config.concurrency:
+        raise ValueError(f"processes ({config.processes}) exceeds concurrency ({config.concurrency}): "
+                         "each collector process needs at least one episode slot")
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     _record_config(config)
     benchmark = benchmark or make_benchmark(config.tasks.benchmark, config.tasks.data, config.tasks.groups)
-    tasks = select_tasks(benchmark, config.tasks)
-    store = JsonlStore(run_dir / "trajectories.jsonl", Trajectory)
-    done = store.keys()
-    todo = [(t, k) for t, k in tasks.trials(config.trials) if f"{t.id}#{k}" not in done]
-    client = client or client_for(config.client, benchmark)
+    todo = pending(config, benchmark)
     tracker = _Tracker(config) if config.wandb else None
 
-    sem = asyncio.Semaphore(config.concurrency)
     solved = finished = 0
-    with frozen_heap(), Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("success {task.fields[rate]}"), TimeElapsedColumn(),
                   disable=not show_progress) as progress:
         bar = progress.add_task(config.preset, total=len(todo), rate="-")
 
-        async def one(task: Task, trial: int) -> None:
+        def done(success: bool, row: list[Any]) -> None:
             nonlocal solved, finished
-            async with sem:
-                traj = await _run_one(benchmark, task, trial, config, client, run_dir / "episodes")
-            await asyncio.to_thread(store.append, traj)  # its fsync must not stall the other episodes
             finished += 1
-            solved += traj.outcome.success
+            solved += success
             progress.update(bar, advance=1, rate=f"{solved / finished:.1%}")
             if tracker:
-                tracker.episode(traj)
+                tracker.add(row)
 
-        await asyncio.gather(*(one(t, k) for t, k in todo))
+        if config.processes > 1:
+            await _run_in_processes(config, todo, done)
+        else:
+            await run_episodes(config, benchmark, client or client_for(config.client, benchmark), todo, done)
     summary = summarize([run_dir])
     write_atomic(run_dir / "summary.json", json.dumps(summary, indent=2))
     if tracker:
         tracker.finish(summary)
-    await client.aclose()
-    await close_servers()
     return run_dir
+
+
+def pending(config: CollectConfig, benchmark: Benchmark) -> list[tuple[Task, int]]:
+    """The (task, trial) episodes of ``config`` not yet in its ``trajectories.jsonl``."""
+    done = JsonlStore(config.run_dir / "trajectories.jsonl", Trajectory).keys()
+    return [(t, k) for t, k in select_tasks(benchmark, config.tasks).trials(config.trials) if f"{t.id}#{k}" not in done]
+
+
+EpisodeDone = Callable[[bool, list[Any]], None]
+
+
+async def run_episodes(config: CollectConfig, benchmark: Benchmark, client: LLMClient,
+                       todo: Sequence[tuple[Task, int]], done: EpisodeDone) -> None:
+    """Run ``todo`` with ``config.concurrency`` episodes in flight in this process, appending each
+    graded trajectory as it finishes and then calling ``done(success, episode_row)``; then close
+    the client and the workspace servers."""
+    store = JsonlStore(config.run_dir / "trajectories.jsonl", Trajectory)
+    sem = asyncio.Semaphore(config.concurrency)
+
+    async def one(task: Task, trial: int) -> None:
+        async with sem:
+            traj = await _run_one(benchmark, task, trial, config, client, config.run_dir / "episodes")
+        await asyncio.to_thread(store.append, traj)  # its fsync must not stall the other episodes
+        done(traj.outcome.success, episode_row(traj))
+
+    try:
+        with frozen_heap():
+            await asyncio.gather(*(one(t, k) for t, k in todo))
+    finally:
+        await client.aclose()
+        await close_servers()
+
+
+async def _run_in_processes(config: CollectConfig, todo: Sequence[tuple[Task, int]], done: EpisodeDone) -> None:
+    """Share ``todo`` round-robin among ``config.processes`` collector processes and relay what they report."""
+    shares = [todo[i::config.processes] for i in range(config.processes)]
+    procs = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tasks.shard", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        for _ in shares]
+    try:
+        for i, (proc, share) in enumerate(zip(procs, shares, strict=True)):
+            job = {"config": shard_config(config, i).model_dump(mode="json"), "parent": os.getpid(),
+                   "episodes": [f"{t.id}#{k}" for t, k in share]}
+            proc.stdin.write(json.dumps(job).encode())
+            proc.stdin.close()
+        await asyncio.gather(*(_relay(proc, done) for proc in procs))
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    failed = [f"process {i} exited with code {p.returncode}" for i, p in enumerate(procs) if p.returncode]
+    if failed:
+        raise RuntimeError(f"collector {', '.join(failed)} (see its traceback above); the episodes that "
+                           f"finished are saved in {config.run_dir}: run again to finish the rest")
+
+
+async def _relay(proc: asyncio.subprocess.Process, done: EpisodeDone) -> None:
+    while line := await proc.stdout.readline():
+        report = json.loads(line)
+        done(report["success"], report["row"])
+    await proc.wait()
+
+
+def shard_config(config: CollectConfig, index: int) -> CollectConfig:
+    """The config of collector process ``index``: its share of the episode slots and of the calls
+    in flight per endpoint (shares differ by at most one)."""
+    def share(total: int) -> int:
+        return max(1, total // config.processes + (index < total % config.processes))
+
+    client = config.client.model_copy(update={"max_concurrency": share(config.client.max_concurrency)})
+    return config.model_copy(update={"concurrency": share(config.concurrency), "processes": 1, "client": client,
+                                     "wandb": False})
 
 
 def collect(config: CollectConfig, client: LLMClient | None = None, benchmark: Benchmark | None = None,
             show_progress: bool = True) -> Path:
     """Synchronous wrapper of :func:`collect_async` (works in scripts and in IPython cells)."""
     return run_sync(collect_async(config, client, benchmark, show_progress))
+
+
+def episode_row(t: Trajectory) -> list[Any]:
+    """One episode's row of the tracked table (columns as in :class:`_Tracker`)."""
+    return [t.task_id, t.trial, t.group, t.template, t.outcome.score, t.outcome.termination, len(t.steps),
+            t.usage.input_tokens, t.usage.output_tokens]
 
 
 class _Tracker:
@@ -188,9 +281,8 @@ class _Tracker:
         self.table = wandb.Table(columns=["task", "trial", "group", "template", "score", "termination",
                                           "steps", "input_tokens", "output_tokens"])
 
-    def episode(self, t: Trajectory) -> None:
-        self.table.add_data(t.task_id, t.trial, t.group, t.template, t.outcome.score, t.outcome.termination,
-                            len(t.steps), t.usage.input_tokens, t.usage.output_tokens)
+    def add(self, row: list[Any]) -> None:
+        self.table.add_data(*row)
 
     def finish(self, summary: dict[str, Any]) -> None:
         for run in summary["runs"]:

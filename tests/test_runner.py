@@ -1,5 +1,6 @@
 """The runner: concurrent collection, resume, kill-and-resume, outages, reports."""
 
+import functools
 import json
 import os
 import random
@@ -13,6 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from benchmarking.fake_openai_server import FakeLLMServer
+from benchmarking.perf.runner_scaling import respond, steady_rate
 from core.errors import LLMError
 from core.llm.scripted import ScriptedClient
 from core.store import JsonlStore
@@ -132,6 +135,62 @@ def _environ(p):
         return p.environ()
     except (psutil.Error, OSError):
         return {}
+
+
+def test_collector_processes_share_the_episodes(tmp_path):
+    run = collect(_config(tmp_path, "shared", trials=6, concurrency=4, processes=2), show_progress=False)
+    trajs = list(JsonlStore(run / "trajectories.jsonl", Trajectory))
+    assert sorted(t.trial for t in trajs) == list(range(6))
+    pids = {t.meta["collector_pid"] for t in trajs}
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert summarize([run])["runs"][0]["overall"]["mean"] == 1.0
+    assert all(time.time() - 120 < t.started_at < t.finished_at <= time.time() for t in trajs)
+
+
+def test_steady_rate_leaves_out_the_first_wave_and_the_drain():
+    # 2 slots: a slow first wave (both done at 10 s), then one episode a second per slot, then a drain.
+    ends = [10.0, 10.0, 11.0, 11.0, 12.0, 12.0, 13.0, 13.0, 20.0, 25.0]
+    assert steady_rate(ends, 2) == 60 * 6 / 3
+
+
+def test_collector_processes_build_their_own_clients(tmp_path):
+    bench = SampleBenchmark()
+    with pytest.raises(ValueError, match="processes > 1"):
+        collect(_config(tmp_path, "x", processes=2), client=expert_client(bench), show_progress=False)
+    with pytest.raises(ValueError, match="exceeds concurrency"):
+        collect(_config(tmp_path, "y", processes=3, concurrency=2), show_progress=False)
+
+
+_KILLABLE_PROCESSES = textwrap.dedent("""
+    import sys
+    from tasks.runner import collect, load_collect_config
+    cfg = load_collect_config(None, None, [
+        f"run_dir={sys.argv[1]}", "tasks.benchmark=sample", "trials=40", "concurrency=6", "processes=2",
+        "client.backend=vllm-chat", "client.model=fake", f"client.base_urls=[{sys.argv[2]}]"])
+    collect(cfg, show_progress=False)
+""")
+
+
+def test_sigkill_of_a_multiprocess_collector_then_resume(tmp_path):
+    """Killing only the parent takes its collector processes (and their workspaces) down with it."""
+    run = tmp_path / "killed"
+    rng = random.Random(1)
+    mark = f"killtest-{os.getpid()}-processes"
+    env = {**os.environ, "MNM_TEST_MARK": mark}
+    with FakeLLMServer(functools.partial(respond, 2), delay=0.05) as server:
+        args = [sys.executable, "-c", _KILLABLE_PROCESSES, str(run), server.openai_url]
+        for _ in range(3):
+            proc = subprocess.Popen(args, env=env)
+            time.sleep(rng.uniform(2.0, 4.0))
+            proc.kill()
+            proc.wait()
+        subprocess.run(args, env=env, check=True, timeout=240)
+    lines = (run / "trajectories.jsonl").read_bytes().split(b"\n")
+    keys = [Trajectory.model_validate_json(line).key for line in lines[:-1]]
+    assert lines[-1] == b"" and len(keys) == len(set(keys)) == 40
+    assert summarize([run])["runs"][0]["overall"]["mean"] == 1.0
+    time.sleep(1.0)
+    assert not [p for p in psutil.process_iter() if _environ(p).get("MNM_TEST_MARK") == mark]
 
 
 @pytest.mark.parametrize("preset", ["teacher-train", "nohints-test", "combined-test", "heldout-nohints"])

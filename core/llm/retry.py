@@ -17,12 +17,11 @@ import email.utils
 import json
 import logging
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import anthropic
-import openai
 from pydantic import BaseModel, Field
 
 from core.errors import LLMError
@@ -32,10 +31,25 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRYABLE_STATUS = {408, 409, 429}
-STATUS_ERRORS = (openai.APIStatusError, anthropic.APIStatusError)
-CONNECTION_ERRORS = (openai.APIConnectionError, anthropic.APIConnectionError)  # timeouts included
-MALFORMED_ERRORS = (json.JSONDecodeError, openai.APIResponseValidationError,
-                    anthropic.APIResponseValidationError)
+_SDKS = ("openai", "anthropic")
+
+
+def _sdk_errors(name: str) -> tuple[type[Exception], ...]:
+    """The exception class ``name`` of each LLM SDK imported so far. An SDK never imported raised
+    nothing, and importing both only to classify errors would cost every command a second."""
+    return tuple(getattr(sys.modules[sdk], name) for sdk in _SDKS if sdk in sys.modules)
+
+
+def _status_errors() -> tuple[type[Exception], ...]:
+    return _sdk_errors("APIStatusError")
+
+
+def _connection_errors() -> tuple[type[Exception], ...]:  # timeouts included
+    return _sdk_errors("APIConnectionError")
+
+
+def _malformed_errors() -> tuple[type[Exception], ...]:
+    return json.JSONDecodeError, *_sdk_errors("APIResponseValidationError")
 
 
 class RetryPolicy(BaseModel):
@@ -71,29 +85,29 @@ class AttemptTimeout(LLMError):
 
 
 def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, STATUS_ERRORS):
+    if isinstance(exc, _status_errors()):
         return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
     if isinstance(exc, LLMError):
         return exc.retryable
-    return isinstance(exc, CONNECTION_ERRORS + MALFORMED_ERRORS)
+    return isinstance(exc, _connection_errors() + _malformed_errors())
 
 
 def status_of(exc: BaseException) -> int | None:
-    return exc.status_code if isinstance(exc, STATUS_ERRORS) else None
+    return exc.status_code if isinstance(exc, _status_errors()) else None
 
 
 def endpoint_of(exc: BaseException) -> str | None:
     """The URL the failed request went to, when the error knows it."""
-    if isinstance(exc, STATUS_ERRORS):
+    if isinstance(exc, _status_errors()):
         return str(exc.response.request.url)
-    if isinstance(exc, CONNECTION_ERRORS):
+    if isinstance(exc, _connection_errors()):
         return str(exc.request.url)
     return getattr(exc, "endpoint", None)
 
 
 def retry_after_s(exc: BaseException) -> float | None:
     """Seconds the server asked us to wait (``retry-after-ms`` or ``retry-after``: seconds or date)."""
-    if not isinstance(exc, STATUS_ERRORS):
+    if not isinstance(exc, _status_errors()):
         return None
     headers = exc.response.headers
     for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
@@ -130,7 +144,7 @@ def describe(exc: BaseException) -> str:
     root = exc
     while root.__cause__ is not None:
         root = root.__cause__
-    if isinstance(exc, CONNECTION_ERRORS) and root is not exc:
+    if isinstance(exc, _connection_errors()) and root is not exc:
         text += f" ({type(root).__name__}: {root})"
     return text
 
@@ -142,7 +156,7 @@ async def within(awaitable: Awaitable[T], seconds: float, *, endpoint: str) -> T
         return await asyncio.wait_for(awaitable, seconds)
     except asyncio.TimeoutError as exc:
         raise AttemptTimeout(seconds, endpoint=endpoint) from exc
-    except MALFORMED_ERRORS as exc:
+    except _malformed_errors() as exc:
         raise MalformedResponse(f"{type(exc).__name__}: {exc}", endpoint=endpoint) from exc
 
 
@@ -159,7 +173,7 @@ async def call_with_retries(attempt: Callable[[], Awaitable[T]], policy: RetryPo
         n += 1
         try:
             return await attempt()
-        except (*STATUS_ERRORS, *CONNECTION_ERRORS, *MALFORMED_ERRORS, LLMError) as exc:
+        except (*_status_errors(), *_connection_errors(), *_malformed_errors(), LLMError) as exc:
             retryable = is_retryable(exc)
             if not retryable or n >= policy.max_attempts:
                 outcome = f"gave up after {n} attempts" if retryable else f"not retryable (attempt {n})"
