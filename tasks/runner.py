@@ -215,11 +215,12 @@ async def run_episodes(config: CollectConfig, benchmark: Benchmark, client: LLMC
 async def _run_in_processes(config: CollectConfig, todo: Sequence[tuple[Task, int]], done: EpisodeDone) -> None:
     """Share ``todo`` round-robin among ``config.processes`` collector processes and relay what they report."""
     shares = [todo[i::config.processes] for i in range(config.processes)]
-    procs = [await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tasks.shard", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-        for _ in shares]
+    procs: list[asyncio.subprocess.Process] = []
     try:
-        for i, (proc, share) in enumerate(zip(procs, shares, strict=True)):
+        for i, share in enumerate(shares):
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "tasks.shard",
+                                                        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+            procs.append(proc)
             job = {"config": shard_config(config, i).model_dump(mode="json"), "parent": os.getpid(),
                    "episodes": [f"{t.id}#{k}" for t, k in share]}
             proc.stdin.write(json.dumps(job).encode())
@@ -237,7 +238,7 @@ async def _run_in_processes(config: CollectConfig, todo: Sequence[tuple[Task, in
 
 
 async def _relay(proc: asyncio.subprocess.Process, done: EpisodeDone) -> None:
-    while line := await proc.stdout.readline():
+    while (line := await proc.stdout.readline()).endswith(b"\n"):  # not a report cut by the process's death
         report = json.loads(line)
         done(report["success"], report["row"])
     await proc.wait()
@@ -245,7 +246,7 @@ async def _relay(proc: asyncio.subprocess.Process, done: EpisodeDone) -> None:
 
 def shard_config(config: CollectConfig, index: int) -> CollectConfig:
     """The config of collector process ``index``: its share of the episode slots and of the calls
-    in flight per endpoint (shares differ by at most one)."""
+    in flight per endpoint (shares differ by at most one; each is at least one)."""
     def share(total: int) -> int:
         return max(1, total // config.processes + (index < total % config.processes))
 

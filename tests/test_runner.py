@@ -147,6 +147,13 @@ def test_collector_processes_share_the_episodes(tmp_path):
     assert all(time.time() - 120 < t.started_at < t.finished_at <= time.time() for t in trajs)
 
 
+def test_a_failing_collector_process_is_reported(tmp_path):
+    cfg = _config(tmp_path, "nokey", processes=2, **{  # the processes cannot build their clients
+        "client.backend": "openai", "client.model": "gpt-4o-mini", "client.api_key_env": "MNM_TEST_NO_SUCH_KEY"})
+    with pytest.raises(RuntimeError, match=r"collector process 0 exited with code 1, process 1 exited"):
+        collect(cfg, show_progress=False)
+
+
 def test_steady_rate_leaves_out_the_first_wave_and_the_drain():
     # 2 slots: a slow first wave (both done at 10 s), then one episode a second per slot, then a drain.
     ends = [10.0, 10.0, 11.0, 11.0, 12.0, 12.0, 13.0, 13.0, 20.0, 25.0]
