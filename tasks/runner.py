@@ -146,6 +146,9 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
     if config.processes > 1 and (client is not None or benchmark is not None):
         raise ValueError("processes > 1 builds the client and the benchmark from the config in every "
                          "collector process; pass neither (or set processes=1)")
+    if config.processes > 1 and config.client.backend == "hf-local":
+        raise ValueError("processes > 1 with client.backend=hf-local would load the model once per process; "
+                         "serve it (mnm serve) and use a vllm-* backend, or set processes=1")
     if config.processes > config.concurrency:
         raise ValueError(f"processes ({config.processes}) exceeds concurrency ({config.concurrency}): "
                          "each collector process needs at least one episode slot")

@@ -166,6 +166,8 @@ def test_collector_processes_build_their_own_clients(tmp_path):
         collect(_config(tmp_path, "x", processes=2), client=expert_client(bench), show_progress=False)
     with pytest.raises(ValueError, match="exceeds concurrency"):
         collect(_config(tmp_path, "y", processes=3, concurrency=2), show_progress=False)
+    with pytest.raises(ValueError, match="load the model once per process"):
+        collect(_config(tmp_path, "z", processes=2, **{"client.backend": "hf-local"}), show_progress=False)
 
 
 _KILLABLE_PROCESSES = textwrap.dedent("""
