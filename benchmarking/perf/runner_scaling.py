@@ -21,9 +21,9 @@ episode: rate(c) / (c x rate(1)), each rate against its own kind at c = 1.
 ``tasks.runner``); the default is one.
 
 Also reported per episode: the collector's CPU time (its processes' together) and the RSS growth
-of the calling process (with several processes, also their summed peak RSS), and the CPU time of the whole machine (collector, workspace workers,
-their server and the fake LLM server together), from
-which it prints the share of the machine's cores that ideal scaling would keep busy: near or
+of the calling process (with several processes, also their summed peak RSS), and the CPU time of
+the whole machine (collector, workspace workers, their server and the fake LLM server together),
+from which it prints the share of the machine's cores that ideal scaling would keep busy: near or
 above 100 % the cores, not the runner, set the limit. Target: steady efficiency >= 90 % at 64.
 The last line is the headline.
 """
@@ -183,12 +183,11 @@ def main() -> None:
             ideal, ideal_whole = c * base["steady_per_min"], c * base["per_min"]
             load = ideal / 60_000 * r["machine_cpu_ms"] / cores
             low, high = (rate / ideal for rate in r["range"])
+            peak = f" (+ its processes' peak {r['shards_peak_mib']:.0f} MiB)" if r["shards_peak_mib"] else ""
             print(f"concurrency {c:4d}: steady {r['steady_per_min']:7.0f}/min, efficiency "
                   f"{r['steady_per_min'] / ideal:6.1%} (runs {low:.0%}-{high:.0%}); whole run {episodes:4d} episodes in "
                   f"{r['seconds']:6.2f} s = {r['per_min']:7.0f}/min, efficiency {r['per_min'] / ideal_whole:6.1%}; "
-                  f"per episode: collector {r['cpu_ms']:.1f} ms CPU and {r['rss_kb']:.0f} KiB"
-                  + (f" (+ its processes' peak {r['shards_peak_mib']:.0f} MiB)" if r["shards_peak_mib"] else "")
-                  + f", machine "
+                  f"per episode: collector {r['cpu_ms']:.1f} ms CPU and {r['rss_kb']:.0f} KiB{peak}, machine "
                   f"{r['machine_cpu_ms']:.1f} ms CPU (ideal scaling would keep {load:.0%} of the {cores} cores busy)")
     server.terminate()
     base = results[min(results)]
