@@ -55,6 +55,17 @@ async def test_exceptions_are_plain_tracebacks_of_the_cell(server: WorkspaceServ
         assert (await ws.run("a")).stdout == "1\n"
 
 
+async def test_tracebacks_name_files_by_module_path(server: WorkspaceServer) -> None:
+    """Not by where the checkout lives: the same episode gives the same text on every machine."""
+    async with await server.spawn(TOOLS, config=FAST) as ws:
+        result = await ws.run("import json\nlookup(10**9)")
+        assert 'File "tests/workspace_tools.py", line' in result.exception
+        assert "return table[i] + offset" in result.exception
+        assert str(Path(__file__).resolve().parent) not in result.exception
+        decode = await ws.run("json.loads('{')")
+        assert 'File "json/decoder.py", line' in decode.exception and 'File "json/__init__.py"' in decode.exception
+
+
 async def test_tools_are_bound_with_episode_kwargs_in_a_private_workdir(server: WorkspaceServer) -> None:
     ws = await server.spawn(TOOLS, episode_kwargs={"offset": 100}, config=FAST)
     assert ws.workdir.is_dir()

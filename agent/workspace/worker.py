@@ -167,8 +167,8 @@ def _json_safe(value: Any) -> Any:
 
 
 def format_exception(error: BaseException) -> str:
-    """A plain traceback without the worker's own frames."""
-    formatted = traceback.TracebackException.from_exception(error)
+    """A plain traceback without the worker's own frames, files named by their module path."""
+    formatted = traceback.TracebackException.from_exception(error)  # reads the source lines now
     pending, seen = [formatted], set()
     while pending:
         te = pending.pop()
@@ -176,8 +176,23 @@ def format_exception(error: BaseException) -> str:
             continue
         seen.add(id(te))
         te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename != __file__])
+        for frame in te.stack:
+            frame.filename = module_path(frame.filename)
         pending.extend(x for x in (te.__cause__, te.__context__) if x is not None)
     return "".join(formatted.format())
+
+
+def module_path(filename: str) -> str:
+    """A module's file as a path inside the package tree it was imported from (``tasks/toolqa/tools.py``,
+    ``json/decoder.py``); other names (``<cell-1>``) unchanged. Where the checkout or the interpreter
+    lives says nothing to the model, and would make identical episodes differ between machines."""
+    for name, module in list(sys.modules.items()):
+        if getattr(module, "__file__", None) == filename:
+            root = filename
+            for _ in range(name.count(".") + 1 + (os.path.basename(filename) == "__init__.py")):
+                root = os.path.dirname(root)
+            return os.path.relpath(filename, root)
+    return filename
 
 
 class _Worker:
