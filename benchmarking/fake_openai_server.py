@@ -7,8 +7,9 @@ only when the request sets vLLM's ``include_stop_str_in_output``) and at ``max_t
 Token counts are whitespace word counts. Faults are injected by request number (0-based, over
 generation routes): ``429`` (with ``Retry-After``), ``500``, ``503``, ``400``, ``401``, ``404``,
 ``timeout`` (hang for ``hang_s``), ``malformed`` (HTTP 200 with broken JSON), ``no_choices`` (valid
-JSON without the answer), ``bad_choice`` (a choice whose text is null) and ``drop`` (close the connection without a response); a server that is
-down (connection refused) is :meth:`FakeLLMServer.go_down`. Binds to 127.0.0.1 only.
+JSON without the answer), ``bad_choice`` (a choice whose text is null) and ``drop`` (close the
+connection without a response); a server that is down (connection refused) is
+:meth:`FakeLLMServer.go_down`. Binds to 127.0.0.1 only.
 
 In tests::
 
@@ -174,6 +175,20 @@ class FakeLLMServer:
         started.wait()
         return self
 
+    def serve_forever(self, announce: bool = False) -> None:
+        """Serve on a new event loop in this thread until interrupted (a server process's main)."""
+        async def serve() -> None:
+            async with self:
+                if announce:
+                    print(f"fake LLM server on {self.openai_url} (delay {self.delay} s)", flush=True)
+                with frozen_heap():
+                    await asyncio.Event().wait()
+
+        try:
+            asyncio.run(serve())
+        except KeyboardInterrupt:
+            pass
+
     def __exit__(self, *exc: object) -> None:
         asyncio.run_coroutine_threadsafe(self.stop(), self._loop).result()
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -308,17 +323,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown fault kinds {sorted(unknown)}; choose from {', '.join(get_args(Fault))}")
     faults = random_faults(args.fault_rate, kinds, args.seed) if args.fault_rate else ()
-
-    async def serve() -> None:
-        async with FakeLLMServer(delay=args.delay, faults=faults, port=args.port) as server:
-            print(f"fake LLM server on {server.openai_url} (delay {args.delay} s)", flush=True)
-            with frozen_heap():
-                await asyncio.Event().wait()
-
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
+    FakeLLMServer(delay=args.delay, faults=faults, port=args.port).serve_forever(announce=True)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ from typing import Any
 import psutil
 
 from benchmarking.fake_openai_server import Call, FakeLLMServer
-from core.heap import frozen_heap
 from core.store import JsonlStore
 from core.trajectory import Trajectory
 from tasks.runner import collect, load_collect_config
@@ -64,14 +63,7 @@ def respond(steps: int, call: Call) -> str:
 
 
 def _serve(port: int, delay: float, steps: int) -> None:
-    import asyncio
-
-    async def serve() -> None:
-        async with FakeLLMServer(functools.partial(respond, steps), delay=delay, port=port):
-            with frozen_heap():
-                await asyncio.Event().wait()
-
-    asyncio.run(serve())
+    FakeLLMServer(functools.partial(respond, steps), delay=delay, port=port).serve_forever()
 
 
 def _free_port() -> int:
