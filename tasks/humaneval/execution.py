@@ -72,3 +72,12 @@ def check_all(pairs: Sequence[tuple[Problem, str]], concurrency: int = 8,
               timeout_s: float = TIMEOUT_S) -> list[CheckResult]:
     """Synchronous :func:`check_many` (scripts, cells, the CLI)."""
     return run_sync(check_many(pairs, concurrency, timeout_s))
+
+
+def solve(path: str | None = None, limit: int | None = None, concurrency: int = 8,
+          timeout_s: float = TIMEOUT_S) -> list[tuple[Problem, CheckResult]]:
+    """Check every problem's canonical solution (the first ``limit``) in the sandbox; all should pass."""
+    from tasks.humaneval.data import load_problems
+
+    problems = load_problems(path)[:limit]
+    return list(zip(problems, check_all([(p, p.reference) for p in problems], concurrency, timeout_s), strict=True))
