@@ -107,7 +107,7 @@ class GSM8KBenchmark(Benchmark):
     def episode(self, task: Task, prompt: PromptConfig, trial: int = 0) -> EpisodeSpec:
         return EpisodeSpec(
             task_id=task.id, description=f"{PREAMBLE}\n\nQuestion: {task.question}\n{FORMAT_TIP}",
-            answer_type=task.answer_type, max_steps=task.max_steps, tools=ToolSpec(bind="tasks.plain_tools:bind"),
+            answer_type=task.answer_type, max_steps=task.max_steps, tools=ToolSpec(bind="agent.workspace.worker:no_tools"),
             trial=trial, group=task.group, template=task.template, split=task.split,
             meta={"preset": prompt.name, "benchmark": self.name},
         )

@@ -19,7 +19,7 @@ from tasks.asyncio_compat import run_sync
 from tasks.humaneval.data import Problem
 
 TIMEOUT_S = 30.0  # per problem, as the reference ran it
-TOOLS = ToolSpec(bind="tasks.plain_tools:bind")
+TOOLS = ToolSpec(bind="agent.workspace.worker:no_tools")
 
 
 @dataclass(frozen=True)
