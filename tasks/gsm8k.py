@@ -3,8 +3,9 @@
 The question is the task; the agent calculates in its workspace and submits an ``int`` through
 ``complete_task``. The grader compares numerically with the reference answer (the ``#### N``
 line): commas, currency signs, units and a trailing ``.0`` are accepted; an answer with no number,
-or with several, is wrong. Data: the test split vendored with ToolQA
-(``tasks/toolqa/questions/test/gsm8k-test.jsonl``, MIT, from openai/grade-school-math).
+or with several, is wrong. Data: the test split (1,319 questions) as vendored with ToolQA's
+question files (``tasks/toolqa/questions/test/gsm8k-test.jsonl``, under ToolQA's Apache-2.0
+``LICENSE`` there; GSM8K itself is MIT-licensed by OpenAI, github.com/openai/grade-school-math).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PREAMBLE = ("Solve the maths problem below. You work in a Python (iPython) envir
             "calculations.")
 FORMAT_TIP = "Give the final answer as an integer, without units."
 MAX_STEPS = 10  # the reference's budget of 20 LLM calls
+NO_TOOLS = ToolSpec(bind="agent.workspace.worker:no_tools")  # plain Python and complete_task
 
 _NUMBER = re.compile(r"[-−]?(?:\d+(?:,\d{3})*|\d*)(?:\.\d+)?")
 
@@ -107,7 +109,7 @@ class GSM8KBenchmark(Benchmark):
     def episode(self, task: Task, prompt: PromptConfig, trial: int = 0) -> EpisodeSpec:
         return EpisodeSpec(
             task_id=task.id, description=f"{PREAMBLE}\n\nQuestion: {task.question}\n{FORMAT_TIP}",
-            answer_type=task.answer_type, max_steps=task.max_steps, tools=ToolSpec(bind="agent.workspace.worker:no_tools"),
+            answer_type=task.answer_type, max_steps=task.max_steps, tools=NO_TOOLS,
             trial=trial, group=task.group, template=task.template, split=task.split,
             meta={"preset": prompt.name, "benchmark": self.name},
         )
