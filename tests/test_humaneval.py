@@ -123,6 +123,14 @@ def test_faulty_solutions_are_contained_and_fail_with_their_reason(tmp_path, mon
     assert _marked(mark) == []
 
 
+def test_grade_outside_the_runner():
+    bench = HumanEvalBenchmark()
+    task = bench.tasks()[2]
+    assert bench.grade(task, bench.problems()[task.id].reference) == 1.0
+    assert bench.grade(task, task.question + "    return 0\n") == 0.0
+    assert bench.grade(task, 42) == 0.0
+
+
 def test_extract_code_from_a_completion():
     assert extract_code("Here:\n<python>\ndef f():\n    return 1\n</python>\nDone.") == "def f():\n    return 1\n"
     assert extract_code("<python>\n```python\ndef f():\n    return 1\n```\n</python>") == "def f():\n    return 1\n"

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from agent.episode import EpisodeSpec
 from agent.loop import AgentConfig
+from agent.workspace import close_servers
 from core.errors import LLMError
 from core.llm.base import LLMClient, Request
 from core.messages import Message
@@ -111,7 +112,14 @@ class HumanEvalBenchmark(Benchmark):
         return float(result.passed), "" if result.passed else result.reason
 
     def grade(self, task: Task, answer: Any, episode_dir: str | None = None) -> float:
-        return run_sync(self.evaluate(task, answer))[0]
+        """:meth:`evaluate` outside the runner, on an event loop of its own (its workspace server closed after)."""
+        async def once() -> float:
+            try:
+                return (await self.evaluate(task, answer))[0]
+            finally:
+                await close_servers()
+
+        return run_sync(once())
 
     def expert(self, task: Task) -> list[ExpertStep]:
         """Submit the canonical solution (in completion mode: answer with it)."""
