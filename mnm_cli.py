@@ -183,6 +183,69 @@ def officebench_audit() -> None:
     typer.echo(audit_report())
 
 
+gsm8k_app = typer.Typer(no_args_is_help=True, help="GSM8K: the reference answers through the whole pipeline.")
+app.add_typer(gsm8k_app, name="gsm8k")
+
+
+@gsm8k_app.command("solve")
+def gsm8k_solve(
+    limit: Annotated[int | None, typer.Option(help="a random subset of this many questions (default: all 1,319)")] = None,
+    concurrency: int = 32,
+) -> None:
+    """Submit every reference answer from a sandboxed workspace and grade it; exit 1 unless 100 %."""
+    from tasks.gsm8k import solve
+
+    trajs = solve(limit, concurrency)
+    failed = [t for t in trajs if not t.outcome.success]
+    for t in failed:
+        typer.echo(f"{t.task_id:18s} FAIL {t.outcome.termination} {t.outcome.answer!r} {t.outcome.detail}")
+    typer.echo(f"{len(trajs) - len(failed)}/{len(trajs)} GSM8K reference answers pass")
+    if failed:
+        raise SystemExit(1)
+
+
+humaneval_app = typer.Typer(no_args_is_help=True, help="HumanEval: canonical solutions, pass@k of runs.")
+app.add_typer(humaneval_app, name="humaneval")
+
+
+@humaneval_app.command("solve")
+def humaneval_solve(
+    limit: Annotated[int | None, typer.Option(help="the first N problems (default: all 164)")] = None,
+    concurrency: Annotated[int, typer.Option(help="workspaces running tests at once")] = 8,
+    timeout: Annotated[float, typer.Option(help="seconds per problem")] = 30.0,
+) -> None:
+    """Run every canonical solution's tests in the sandbox; exit 1 unless all pass."""
+    from tasks.humaneval.execution import solve
+
+    results = solve(limit=limit, concurrency=concurrency, timeout_s=timeout)
+    for problem, r in results:
+        if not r.passed:
+            typer.echo(f"{problem.task_id:16s} FAIL {r.reason}")
+    passed = sum(r.passed for _, r in results)
+    typer.echo(f"{passed}/{len(results)} HumanEval canonical solutions pass in the sandbox")
+    if passed < len(results):
+        raise SystemExit(1)
+
+
+@humaneval_app.command("passk")
+def humaneval_passk(
+    runs: Annotated[list[Path], typer.Argument(help="HumanEval run directories (trials = samples)")],
+    k: Annotated[list[int] | None, typer.Option(help="k values (repeatable; default 1)")] = None,
+    names: Annotated[str | None, typer.Option(help="comma-separated display names")] = None,
+) -> None:
+    """Unbiased pass@k (± s.e. across problems) of each run, side by side."""
+    from tasks.humaneval.passk import run_pass_at_k
+
+    ks = k or [1]
+    labels = names.split(",") if names else [r.name for r in runs]
+    typer.echo("| run | " + " | ".join(f"pass@{x}" for x in ks) + " | problems |")
+    typer.echo("|---|" + "---|" * (len(ks) + 1))
+    for label, run in zip(labels, runs, strict=True):
+        res = run_pass_at_k(run, ks)
+        cells = " | ".join(f"{100 * res[x]['mean']:.1f}±{100 * res[x]['se']:.1f}" for x in ks)
+        typer.echo(f"| {label} | {cells} | {res[ks[0]]['problems']} |")
+
+
 @app.command()
 def train(
     config: Annotated[Path, typer.Argument(help="training config YAML (see training/configs/round.example.yaml)")],

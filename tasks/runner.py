@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agent.loop import AgentConfig, run_episode
+from agent.loop import AgentConfig
 from agent.workspace import close_servers
 from core.config import dump_config, load_config, load_yaml
 from core.heap import frozen_heap
@@ -126,9 +126,11 @@ async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: Collect
         shutil.rmtree(episode_dir, ignore_errors=True)  # left over by an attempt that was killed
         episode_dir.mkdir(parents=True)
         spec.workdir = str(episode_dir)
-    traj = await run_episode(spec, client, config.agent, detach_teardown=True)  # close_servers waits
+    traj = await benchmark.play(spec, client, config.agent)
     if traj.outcome.termination == "completed":
-        traj.outcome.score = benchmark.grade(task, traj.outcome.answer, str(episode_dir) if episode_dir else None)
+        traj.outcome.score, why = await benchmark.evaluate(task, traj.outcome.answer,
+                                                           str(episode_dir) if episode_dir else None)
+        traj.outcome.detail = why or traj.outcome.detail
     traj.meta.update(preset=config.preset, endpoint=",".join(config.client.base_urls or []),
                      collector_pid=os.getpid())
     return traj

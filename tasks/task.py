@@ -12,12 +12,17 @@ import abc
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from agent.episode import EpisodeSpec
 from agent.prompt import task_message
+
+if TYPE_CHECKING:
+    from agent.loop import AgentConfig
+    from core.llm.base import LLMClient
+    from core.trajectory import Trajectory
 
 ToolDocs = Literal["none", "short", "long"]
 
@@ -74,6 +79,17 @@ class Benchmark(abc.ABC):
     @abc.abstractmethod
     def grade(self, task: Task, answer: Any, episode_dir: str | None = None) -> float:
         """Score in [0, 1]; 1 means solved."""
+
+    async def evaluate(self, task: Task, answer: Any, episode_dir: str | None = None) -> tuple[float, str]:
+        """Score and, for a failure worth explaining, why (the runner's grading; benchmarks whose
+        grading runs code, in a workspace, override it)."""
+        return self.grade(task, answer, episode_dir), ""
+
+    async def play(self, spec: EpisodeSpec, client: LLMClient, agent: AgentConfig) -> Trajectory:
+        """One episode of ``spec``: the agent loop (benchmarks that ask the model once override it)."""
+        from agent.loop import run_episode
+
+        return await run_episode(spec, client, agent, detach_teardown=True)  # the runner's close_servers waits
 
     def expert(self, task: Task) -> list[Any]:
         """A known-good solution as ``ExpertStep``s (monologue, code); benchmarks that have one override."""

@@ -38,3 +38,9 @@ def test_serve_commands_split_gpus_and_ports():
     assert argv1[argv1.index("--port") + 1] == "9001" and argv1[argv1.index("--served-model-name") + 1] == "merged"
     assert base_urls(cfg) == ["http://127.0.0.1:9000/v1", "http://127.0.0.1:9001/v1"]
     assert "VLLM_API_KEY" in describe(cfg) and "--api-key" not in describe(cfg)
+
+
+def test_no_forgetting_cells_run_as_a_script(tmp_path):
+    out = _script("tasks/run_no_forgetting.py", tmp_path)
+    assert "| base | 100.0±0.0 | 100.0±0.0 |" in out and "| round-1 | 0.0±0.0 | 0.0±0.0 |" in out
+    assert "base pass@1 100.0±0.0, pass@2 100.0±0.0" in out

@@ -1,0 +1,36 @@
+# %% [markdown]
+# # No-forgetting check: GSM8K and HumanEval, the base model against each round's merged model
+# Edit MODELS (one client per model: served endpoints, or hf-local paths), run the cells (or
+# `python tasks/run_no_forgetting.py`). Re-running resumes every run instead of starting over.
+# The scripted stand-ins below (the expert and an always-wrong agent) show the tables' shape.
+
+# %%
+from core.settings import get_settings
+from tasks.humaneval.passk import run_pass_at_k
+from tasks.report import summarize, to_markdown
+from tasks.runner import collect, load_collect_config
+
+MODELS = {  # e.g. {"base": {"backend": "vllm-chat", "model": "llama-70b"}, "round-1": {..., "model": "round-1"}}
+    "base": {"backend": "scripted-expert"},
+    "round-1": {"backend": "scripted-wrong"},
+}
+PRESETS = ["gsm8k-test", "humaneval-completion-test"]  # or humaneval-test (agentic)
+LIMIT = 10  # tasks per benchmark; None for all (1,319 GSM8K questions, 164 HumanEval problems)
+TRIALS = 2
+RUNS = get_settings().mnm_runs_dir / "no-forgetting"
+
+# %%
+runs = {}
+for preset in PRESETS:
+    for model, client in MODELS.items():
+        config = load_collect_config(preset, overrides=[
+            f"run_dir={RUNS / preset / model}", f"trials={TRIALS}", f"tasks.limit={LIMIT or 'null'}",
+            *[f"client.{k}={v}" for k, v in client.items()]])
+        runs[preset, model] = collect(config, show_progress=False)
+
+# %%
+for preset in PRESETS:
+    print(to_markdown(summarize([runs[preset, m] for m in MODELS], names=list(MODELS))))
+for model in MODELS:
+    res = run_pass_at_k(runs["humaneval-completion-test", model], (1, TRIALS))
+    print(model, ", ".join(f"pass@{k} {100 * v['mean']:.1f}±{100 * v['se']:.1f}" for k, v in res.items()))
