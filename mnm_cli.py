@@ -71,11 +71,10 @@ def collect(
 @app.command()
 def presets() -> None:
     """List the collection presets (the paper's options I-VII)."""
-    from tasks.runner import PRESETS_DIR, preset_names
+    from tasks.runner import describe_preset, preset_names
 
     for name in preset_names():
-        first = (PRESETS_DIR / f"{name}.yaml").read_text().splitlines()[0].lstrip("# ")
-        typer.echo(f"{name:18s} {first}")
+        typer.echo(describe_preset(name))
 
 
 @app.command()
