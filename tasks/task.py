@@ -12,7 +12,7 @@ import abc
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,7 @@ from agent.episode import EpisodeSpec
 from agent.prompt import task_message
 
 ToolDocs = Literal["none", "short", "long"]
+SplitRole = Literal["train", "val", "test"]
 
 
 class PromptConfig(BaseModel):
@@ -62,6 +63,8 @@ class Benchmark(abc.ABC):
 
     name: str
     keeps_episode_dir: bool = False  # grading reads the episode's files: the runner keeps its workdir
+    # the role of each split; "test" splits are evaluation-only: no training example may come from them
+    split_roles: ClassVar[dict[str, SplitRole]] = {}
 
     @abc.abstractmethod
     def tasks(self) -> list[Task]:

@@ -20,7 +20,15 @@ from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 from tasks.toolqa.build import PROFILES, ensure_toolqa_mini
 from tasks.toolqa.graders import REAL_ALTERNATIVES, REAL_SET_COMPARED, grade
 from tasks.toolqa.hints import hint_set
-from tasks.toolqa.questions import GROUPS, SPLITS, check_group, check_split, find_template, load_questions
+from tasks.toolqa.questions import (
+    GROUPS,
+    SPLIT_ROLES,
+    SPLITS,
+    check_group,
+    check_split,
+    find_template,
+    load_questions,
+)
 from tasks.toolqa.tools import tool_docs
 
 PREAMBLE = ("Answer the question below. You work in a Python (iPython) environment in which the tools "
@@ -32,6 +40,7 @@ class ToolQABenchmark(Benchmark):
     """The six ToolQA groups; ``root`` is a corpus root (default: ``TOOLQA_PATH``, the real corpus)."""
 
     name = "toolqa"
+    split_roles = SPLIT_ROLES
 
     def __init__(self, root: str | Path | None = None, splits: list[str] | tuple[str, ...] | None = None,
                  groups: list[str] | tuple[str, ...] | None = None, retriever_model: str | None = None) -> None:
