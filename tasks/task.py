@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from agent.episode import EpisodeSpec
 from agent.prompt import task_message
+from core.messages import HintSet
 
 ToolDocs = Literal["none", "short", "long"]
 SplitRole = Literal["train", "val", "test"]
@@ -27,12 +28,13 @@ class PromptConfig(BaseModel):
     """Which hints and tool documentation the agent's prompt carries.
 
     ``hints``: ``none``, ``task`` (task-specific: the group's hints, the paper's teacher) or
-    ``combined`` (every group's hints in one prompt, the paper's prompting baseline).
+    ``combined`` (every group's hints in one prompt, the paper's prompting baseline) or
+    ``combined-seen`` (``combined`` without the hints written for held-out templates).
     ``toolset``: ``relevant`` (the group's tools) or ``all`` (other groups' tools present but inert).
     """
 
     name: str = "none"
-    hints: Literal["none", "task", "combined"] = "none"
+    hints: Literal["none", "task", "combined", "combined-seen"] = "none"
     tool_docs: ToolDocs = "none"
     toolset: Literal["relevant", "all"] = "relevant"
 
@@ -77,6 +79,10 @@ class Benchmark(abc.ABC):
     @abc.abstractmethod
     def grade(self, task: Task, answer: Any, episode_dir: str | None = None) -> float:
         """Score in [0, 1]; 1 means solved."""
+
+    def hints(self, task: Task, prompt: PromptConfig) -> HintSet:
+        """The hint sections of ``task``'s prompt under ``prompt``."""
+        return self.episode(task, prompt).hints
 
     def expert(self, task: Task) -> list[Any]:
         """A known-good solution as ``ExpertStep``s (monologue, code); benchmarks that have one override."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from agent.episode import EpisodeSpec, ToolSpec
 from core.errors import DataError
+from core.messages import HintSet
 from core.settings import get_settings
 from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 from tasks.toolqa.build import PROFILES, ensure_toolqa_mini
@@ -98,13 +99,16 @@ class ToolQABenchmark(Benchmark):
         docs_for = task.group if prompt.toolset == "relevant" else "all"
         return EpisodeSpec(
             task_id=task.id, description=self.description(task), answer_type=task.answer_type,
-            hints=hint_set(prompt.hints, task.group, task.template),
+            hints=self.hints(task, prompt),
             tool_docs=tool_docs(docs_for, prompt.tool_docs), tool_docs_mode=prompt.tool_docs,
             max_steps=task.max_steps, tools=self.tool_spec(),
             episode_kwargs={"group": task.group, "toolset": prompt.toolset},
             trial=trial, group=task.group, template=task.template, split=task.split,
             meta={"preset": prompt.name, "benchmark": self.name, "qid": task.meta["qid"]},
         )
+
+    def hints(self, task: Task, prompt: PromptConfig) -> HintSet:
+        return hint_set(prompt.hints, task.group, task.template)
 
     def grade(self, task: Task, answer: Any, episode_dir: str | None = None) -> float:
         return grade(task.group, task.meta["type"], answer, task.answer,
