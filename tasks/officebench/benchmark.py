@@ -45,9 +45,8 @@ class OfficeBenchmark(Benchmark):
         sub = subtask_by_id(task.id)
         apps = apps_of(sub)
         tools = tools_of(apps) if prompt.toolset == "relevant" else ALL_TOOLS
-        hints = {"none": HintSet(name="none"), "task": task_hints(apps),
-                 "combined": combined_hints(),
-                 "combined-seen": combined_hints()}  # OfficeBench holds no template out[prompt.hints]
+        hints = {"none": HintSet(name="none"), "task": task_hints(apps), "combined": combined_hints(),
+                 "combined-seen": combined_hints()}[prompt.hints]  # OfficeBench holds no template out
         docs = {"none": "", "short": "\n".join(short_doc(n) for n in tools),
                 "long": "\n\n".join(tool_doc(n) for n in tools)}[prompt.tool_docs]
         return EpisodeSpec(
