@@ -69,12 +69,18 @@ def collect(
 
 
 @app.command()
-def presets() -> None:
-    """List the collection presets (the paper's options I-VII)."""
+def presets(
+    sections: Annotated[bool, typer.Option(help="also list the hint sections of each preset's prompts")] = False,
+) -> None:
+    """List the collection presets (the paper's options I-VII) with their trials and sampling."""
     from tasks.runner import describe_preset, preset_names
 
     for name in preset_names():
         typer.echo(describe_preset(name))
+        if sections:
+            from tasks.prompts import describe_sections
+
+            typer.echo(describe_sections(name))
 
 
 @app.command()

@@ -47,3 +47,15 @@ def test_reference_sampling_is_a_named_choice_and_explicit_fields_win():
     assert AgentConfig(sampling="sampled", temperature=0.5).temperature == 0.5
     with pytest.raises(ValueError, match="sampling"):
         AgentConfig(sampling="hot")
+
+
+def test_mnm_presets_shows_sampling_and_hint_sections():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "mnm_cli", "presets", "--sections"], capture_output=True, text=True,
+                         timeout=300, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("teacher-train "))
+    assert "trials=3" in line and "T=1.0" in line and "min_p=0.1" in line and "seed=0" in line
+    assert "officebench-teacher-test" in out and "officebench-nohints-train" in out
+    assert "coffee/extremes-heldout" in out
