@@ -53,9 +53,13 @@ def test_mnm_presets_shows_sampling_and_hint_sections():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "mnm_cli", "presets", "--sections"], capture_output=True, text=True,
+    from tasks.prompts import describe_sections
+
+    out = subprocess.run([sys.executable, "-m", "mnm_cli", "presets"], capture_output=True, text=True,
                          timeout=300, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("teacher-train "))
     assert "trials=3" in line and "T=1.0" in line and "min_p=0.1" in line and "seed=0" in line
     assert "officebench-teacher-test" in out and "officebench-nohints-train" in out
-    assert "coffee/extremes-heldout" in out
+    seen = describe_sections("heldout-teacher")
+    assert "coffee: every prompt: response-format" in seen and "lowest-in-range: + coffee/extremes" in seen
+    assert "-heldout" not in seen
