@@ -6,10 +6,13 @@ cell after each. Optionally each action is **verified**: the episode's earlier c
 in a fresh workspace and the new cell is run; an action whose cell raises (or times out, crashes,
 or cannot be parsed) is kept on record but marked dropped, with the reason. With
 ``continue_to_end`` the episode then goes on with the same hinted teacher until it ends, and only
-corrections whose episode is graded correct are kept.
+corrections whose episode is graded correct are kept. Benchmarks that grade the episode's files
+(OfficeBench) verify each attempt in a directory of its own and are graded on it.
 
 Output: ``<review_dir>/corrections.jsonl``, one :class:`Correction` per sampled action, carrying
-its training :class:`core.examples.Example`. A killed run resumes state by state.
+its training :class:`core.examples.Example`, and ``corrections.json``: the settings and how many
+samples were kept and dropped, and why. A killed run resumes state by state. The paper's protocol
+(``mnm correct --paper``) samples as the reference did and verifies nothing.
 """
 
 from __future__ import annotations
@@ -169,8 +172,10 @@ class Corrector:
         return c
 
     async def _verify(self, ctx: _RunContext, traj: Trajectory, c: Correction) -> None:
+        if not ctx.benchmark.keeps_episode_dir:
+            return await self._verify_in(ctx, traj, c, None)
         with tempfile.TemporaryDirectory(prefix="mnm-verify-") as tmp:
-            await self._verify_in(ctx, traj, c, Path(tmp) if ctx.benchmark.keeps_episode_dir else None)
+            await self._verify_in(ctx, traj, c, Path(tmp))
 
     async def _verify_in(self, ctx: _RunContext, traj: Trajectory, c: Correction, episodes: Path | None) -> None:
         """Verify ``c``; a benchmark that grades files gets a directory per attempt under ``episodes``."""

@@ -173,6 +173,9 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
     if config.processes > config.concurrency:
         raise ValueError(f"processes ({config.processes}) exceeds concurrency ({config.concurrency}): "
                          "each collector process needs at least one episode slot")
+    if config.agent.sampling == "reference":
+        log.warning("sampling=reference (min_p 0.7 at the server's default temperature) is nearly greedy and "
+                    "depends on the server version: trials will differ little")
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     _record_config(config)

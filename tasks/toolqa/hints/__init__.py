@@ -6,7 +6,8 @@ templates (names of the file's group, or ``group/name`` ids in ``common.yaml``).
 * ``none``: no hints.
 * ``task`` (task-specific, the paper's teacher): common sections, then the task group's sections
   that apply to its template.
-* ``combined`` (the paper's prompting baseline): common sections, then every group's sections.
+* ``combined`` (the paper's prompting baseline): common sections, then every group's sections
+  (a text that two sections share, for seen and held-out templates, once).
 * ``combined-seen`` (the held-out-template experiment's baseline): ``combined`` without the
   sections written for held-out templates (``<name>-heldout``, restricted to templates marked
   ``unseen``). No section serves both seen and held-out templates, so the teacher of seen
@@ -115,7 +116,10 @@ def hint_set(mode: str, group: str, template_id: str) -> HintSet:
         chosen = [h for h in common_hints() + group_hints(group) if h.applies(template_id)]
         return HintSet(name=f"toolqa/{group}", sections=[HintSection(name=h.name, text=h.text) for h in chosen])
     if mode in ("combined", "combined-seen"):
-        chosen = [h for h in list(common_hints()) + [h for g in GROUPS for h in group_hints(g)]
-                  if mode == "combined" or not h.heldout]
+        chosen, texts = [], set()
+        for h in list(common_hints()) + [h for g in GROUPS for h in group_hints(g)]:
+            if (mode == "combined" or not h.heldout) and h.text not in texts:  # a shared rule once
+                chosen.append(h)
+                texts.add(h.text)
         return HintSet(name=f"toolqa/{mode}", sections=[HintSection(name=h.name, text=h.text) for h in chosen])
     raise DataError(f"unknown hints mode {mode!r}; expected none, task, combined or combined-seen")
