@@ -69,13 +69,18 @@ def collect(
 
 
 @app.command()
-def presets() -> None:
-    """List the collection presets (the paper's options I-VII)."""
-    from tasks.runner import PRESETS_DIR, preset_names
+def presets(
+    sections: Annotated[bool, typer.Option(help="also list the hint sections of each preset's prompts")] = False,
+) -> None:
+    """List the collection presets (the paper's options I-VII) with their trials and sampling."""
+    from tasks.runner import describe_preset, preset_names
 
     for name in preset_names():
-        first = (PRESETS_DIR / f"{name}.yaml").read_text().splitlines()[0].lstrip("# ")
-        typer.echo(f"{name:18s} {first}")
+        typer.echo(describe_preset(name))
+        if sections:
+            from tasks.prompts import describe_sections
+
+            typer.echo(describe_sections(name))
 
 
 @app.command()
@@ -300,6 +305,7 @@ def review(
     filters: Annotated[list[Path] | None, typer.Option("--filters", help="filter files or folders")] = None,
     judge: Annotated[Path | None, typer.Option(help="client config YAML for LLM-judge filters")] = None,
     concurrency: int = 16,
+    paper: Annotated[bool, typer.Option(help="the paper's protocol: judges never see the cells' outputs")] = False,
     set_: Overrides = None,
 ) -> None:
     """Apply rule and LLM-judge filters to every step; print the flagged states with their hints."""
@@ -308,7 +314,8 @@ def review(
     from filters.spec import LIBRARY
 
     client = _client_config(judge, set_) if judge or set_ else None
-    path = run_review(runs, filters or [LIBRARY / "toolqa"], out, judge_client=client, concurrency=concurrency)
+    path = run_review(runs, filters or [LIBRARY / "toolqa"], out, judge_client=client, concurrency=concurrency,
+                      show_outputs=False if paper else None)
     typer.echo(flagged_report(out))
     typer.echo(f"verdicts: {path}")
 
@@ -320,15 +327,23 @@ def correct(
     samples: int = 2,
     verify: Annotated[bool, typer.Option(help="replay the episode and drop corrected cells that raise")] = True,
     continue_to_end: Annotated[bool, typer.Option(help="keep only corrections whose episode ends correct")] = False,
-    temperature: float = 0.7,
+    sampling: Annotated[str, typer.Option(help="greedy | sampled | reference (see `mnm presets`)")] = "sampled",
     concurrency: int = 8,
+    paper: Annotated[bool, typer.Option(help="the paper's protocol: reference sampling, no verification")] = False,
     set_: Overrides = None,
 ) -> None:
     """Insert each flagged state's corrective hint and sample the teacher's corrected actions."""
+    from core.llm.sampling import SAMPLING
     from filters.correct import correct as run_correct
+    from filters.correct import summary_line
 
-    path = run_correct(review_dir, _client_config(teacher, set_), samples=samples, verify=verify,
-                       continue_to_end=continue_to_end, temperature=temperature, concurrency=concurrency)
+    if sampling not in SAMPLING:
+        raise typer.BadParameter(f"unknown sampling {sampling!r}; choose from {', '.join(SAMPLING)}")
+    chosen = SAMPLING["reference" if paper else sampling]
+    path = run_correct(review_dir, _client_config(teacher, set_), samples=samples, verify=verify and not paper,
+                       continue_to_end=continue_to_end, temperature=chosen["temperature"], min_p=chosen["min_p"],
+                       concurrency=concurrency)
+    typer.echo(summary_line(review_dir))
     typer.echo(f"corrections: {path}")
 
 

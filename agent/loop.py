@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from agent import prompt as P
 from agent.episode import EpisodeSpec
@@ -22,13 +22,20 @@ from agent.parsing import parse_code, parse_monologue
 from agent.workspace import CellResult, WorkspaceConfig, open_workspace
 from core.errors import LLMError
 from core.llm.base import Completion, LLMClient, Request
+from core.llm.sampling import SAMPLING, SamplingName
 from core.messages import Message, to_chat
 from core.trajectory import Outcome, PromptInfo, Step, Trajectory, Usage
 
 
 class AgentConfig(BaseModel):
-    """Sampling and execution settings of the agent (the task decides the budget)."""
+    """Sampling and execution settings of the agent (the task decides the budget).
 
+    ``sampling`` names a setting of :data:`core.llm.sampling.SAMPLING` (``greedy``, ``sampled``,
+    ``reference``) that fills ``temperature``, ``top_p`` and ``min_p`` where they are not given
+    explicitly. The runner gives each episode a seed derived from ``seed``, the task and the trial.
+    """
+
+    sampling: SamplingName | None = None
     temperature: float | None = 0.0
     top_p: float | None = None
     min_p: float | None = None
@@ -37,6 +44,13 @@ class AgentConfig(BaseModel):
     format_reminders: bool = True
     max_steps: int | None = None  # overrides the task's budget when set
     workspace: WorkspaceConfig = WorkspaceConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_sampling(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("sampling") in SAMPLING:
+            return {**SAMPLING[data["sampling"]], **data}
+        return data
 
 
 StepCallback = Callable[[Trajectory, Step], None]

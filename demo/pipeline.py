@@ -140,8 +140,8 @@ class Demo:
 
         def corrections() -> None:
             correct(out, self.client(model), samples=c.correction_samples, verify=True,
-                    continue_to_end=c.correction_to_end, temperature=c.correction_temperature, max_tokens=200,
-                    benchmark=self.benchmark)
+                    continue_to_end=c.correction_to_end, temperature=c.correction_temperature, min_p=None,
+                    max_tokens=200, benchmark=self.benchmark)
 
         self.stage(f"round-{rnd + 1}/correct", out / CORRECTIONS, corrections)
         return out
@@ -186,8 +186,8 @@ class Demo:
             seconds = sum(v for k, v in self.timings.items() if k.startswith(f"round-{rnd}/"))
             chars = {p: prompt_chars(load_run(self.run_dir / f"round-{rnd}" / f"collect-test-{p}"))
                      for p in ("nohints", "hints")}
-            rows.append({"round": rnd, "student": student["overall"]["mean"], "teacher": teacher["overall"]["mean"],
-                         "gap": teacher["overall"]["mean"] - student["overall"]["mean"],
+            rows.append({"round": rnd, "student": student["pooled"]["mean"], "teacher": teacher["pooled"]["mean"],
+                         "gap": teacher["pooled"]["mean"] - student["pooled"]["mean"],
                          "student_tokens": student["input_tokens_per_episode"],
                          "teacher_tokens": teacher["input_tokens_per_episode"],
                          "student_chars": chars["nohints"], "teacher_chars": chars["hints"],

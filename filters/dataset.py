@@ -30,6 +30,7 @@ from filters.balance import BalanceConfig, Candidate, balance, failure_counts
 from filters.correct import load_corrections
 from filters.examples import trajectory_examples
 from filters.export import FORMATS, Format, export
+from tasks.registry import evaluation_splits
 from tasks.report import load_run
 from tasks.runner import git_revision
 
@@ -41,8 +42,8 @@ class DatasetConfig(BaseModel):
     successful_only: bool = Field(False, description="round 1: only steps of successful trajectories")
     balance: BalanceConfig = Field(default_factory=BalanceConfig)
     exports: list[Format] = Field(default_factory=lambda: list(FORMATS))
-    forbid_splits: list[str] = Field(default_factory=lambda: ["test", "test-unseen"],
-                                     description="task splits no training example may come from")
+    allow_evaluation_splits: bool = Field(False, description="let examples come from evaluation-only (test) "
+                                          "splits; only for tests of the pipeline itself")
 
 
 def write_examples(path: str | Path, examples: Sequence[Example]) -> None:
@@ -152,11 +153,12 @@ def build_dataset(out: str | Path, config: DatasetConfig | None = None, runs: Se
         fixed = correction_examples(corrections)
         earlier = [e for p in previous for e in read_examples(p)]
         examples = fixed + balance(fixed, _candidates(candidates), config.balance, failure_counts(fixed + earlier))
-    leaked = [e for e in examples if e.meta.get("split") in config.forbid_splits]
-    if leaked:
+    held_out = evaluation_splits()
+    leaked = [e for e in examples if e.meta.get("split") in held_out]
+    if leaked and not config.allow_evaluation_splits:
         raise DataError(f"{len(leaked)} examples come from tasks of the {leaked[0].meta['split']!r} split "
-                        f"(e.g. {leaked[0].id}); training data must not come from test tasks",
-                        field="forbid_splits")
+                        f"(e.g. {leaked[0].id}), which is evaluation-only; training data must not come "
+                        "from test tasks", field="allow_evaluation_splits")
     for e in examples:
         e.provenance.round = config.round
     train, val = split_by_state(examples, config.val_fraction, config.seed)

@@ -2,7 +2,8 @@
 
 The judge sees the task, every step up to the one under review (monologue and code) and, unless
 the filter says ``show_outputs: false``, the cells' outputs, the reviewed step's own output
-included (the paper's judges never saw outputs; many mistakes only show in them). It answers
+included (the paper's judges never saw outputs; many mistakes only show in them). A review can
+override every judge's setting (``mnm review --paper``: no outputs, the paper's protocol). It answers
 ``<reasoning>...</reasoning><answer>True|False</answer>`` where ``True`` means *the last step
 makes the mistake*; a JSON object ``{"reasoning": ..., "mistake": true|false}`` is accepted too.
 Verdicts are cached in a JSONL file keyed by filter, trajectory, step and prompt hash, so a

@@ -83,9 +83,9 @@ def _specs(filters: Sequence[FilterSpec | str | Path]) -> list[FilterSpec]:
 
 async def review_async(run_dirs: Sequence[str | Path], filters: Sequence[FilterSpec | str | Path],
                        out: str | Path, judge_client: LLMClient | ClientConfig | None = None,
-                       concurrency: int = 16, show_progress: bool = True) -> Path:
+                       concurrency: int = 16, show_progress: bool = True, show_outputs: bool | None = None) -> Path:
     out = Path(out)
-    specs = _specs(filters)
+    specs = [with_outputs(s, show_outputs) for s in _specs(filters)]
     runs = {str(Path(d)): load_run(d) for d in run_dirs}
     every = [t for trajs in runs.values() for t in trajs]
     owned = isinstance(judge_client, ClientConfig)
@@ -134,10 +134,19 @@ async def review_async(run_dirs: Sequence[str | Path], filters: Sequence[FilterS
 
 def review(run_dirs: Sequence[str | Path], filters: Sequence[FilterSpec | str | Path], out: str | Path,
            judge_client: LLMClient | ClientConfig | None = None, concurrency: int = 16,
-           show_progress: bool = True) -> Path:
+           show_progress: bool = True, show_outputs: bool | None = None) -> Path:
     """Check every step of the runs' trajectories with ``filters`` (files, directories of files, or
-    specs); judges ask ``judge_client`` (a client, or the config of one). Return the verdicts file."""
-    return run_sync(review_async(run_dirs, filters, out, judge_client, concurrency, show_progress))
+    specs); judges ask ``judge_client`` (a client, or the config of one). Return the verdicts file.
+    ``show_outputs`` overrides every judge's own setting (``False``: the paper's judges, which never
+    saw the cells' outputs)."""
+    return run_sync(review_async(run_dirs, filters, out, judge_client, concurrency, show_progress, show_outputs))
+
+
+def with_outputs(spec: FilterSpec, show_outputs: bool | None) -> FilterSpec:
+    """``spec`` with its judge's ``show_outputs`` set, unless ``None`` (rule filters are unchanged)."""
+    if spec.judge is None or show_outputs is None:
+        return spec
+    return spec.model_copy(update={"judge": spec.judge.model_copy(update={"show_outputs": show_outputs})})
 
 
 def load_verdicts(review_dir: str | Path, flagged_only: bool = True) -> list[Verdict]:

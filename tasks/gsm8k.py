@@ -93,6 +93,7 @@ class GSM8KBenchmark(Benchmark):
     """The 1,319 test questions, one group (``gsm8k``), no tools but Python."""
 
     name = "gsm8k"
+    split_roles = {"test": "test"}  # type: ignore[assignment]
 
     def __init__(self, path: str | Path = DATA) -> None:
         self.path = Path(path)

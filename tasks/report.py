@@ -1,7 +1,9 @@
 """Result tables for one or several runs, laid out like the paper's.
 
 Success per group is the mean over trials of each trial's success rate, with the standard error
-across trials (0 with one trial). Episodes that ended on an endpoint or workspace failure are
+across trials (0 with one trial). ``avg`` is the paper's "Avg.": the mean of the group rates
+(a macro average, each group weighing the same), with its standard error across trials' macro
+means; ``pooled`` is the success rate over all episodes, whatever their group. Episodes that ended on an endpoint or workspace failure are
 counted separately (``failed``) from wrong answers; they still count as unsolved in the success
 rate, as in the paper. Outputs: Markdown, CSV, JSON and a PNG bar plot.
 """
@@ -40,6 +42,18 @@ def _mean_se(trajs: list[Trajectory]) -> dict[str, float]:
     return {"mean": statistics.fmean(rates), "se": se, "n": len(trajs), "trials": len(rates)}
 
 
+def _macro_se(trajs: list[Trajectory]) -> dict[str, float]:
+    """The paper's average: per trial, the mean of the group success rates; then mean and s.e. over trials."""
+    by_trial: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for t in trajs:
+        by_trial[t.trial][t.group].append(float(t.outcome.success))
+    macros = [statistics.fmean(statistics.fmean(v) for v in groups.values()) for groups in by_trial.values()]
+    if not macros:
+        return {"mean": 0.0, "se": 0.0, "n": 0, "trials": 0}
+    se = statistics.stdev(macros) / math.sqrt(len(macros)) if len(macros) > 1 else 0.0
+    return {"mean": statistics.fmean(macros), "se": se, "n": len(trajs), "trials": len(macros)}
+
+
 def summarize_trajectories(name: str, trajs: list[Trajectory]) -> dict[str, Any]:
     groups = sorted({t.group for t in trajs})
     n = max(len(trajs), 1)
@@ -48,7 +62,8 @@ def summarize_trajectories(name: str, trajs: list[Trajectory]) -> dict[str, Any]
         "run": name,
         "episodes": len(trajs),
         "groups": {g: _mean_se([t for t in trajs if t.group == g]) for g in groups},
-        "overall": _mean_se(trajs) if trajs else {"mean": 0.0, "se": 0.0, "n": 0, "trials": 0},
+        "avg": _macro_se(trajs),
+        "pooled": _mean_se(trajs) if trajs else {"mean": 0.0, "se": 0.0, "n": 0, "trials": 0},
         "input_tokens_per_episode": sum(t.usage.input_tokens for t in trajs) / n,
         "output_tokens_per_episode": sum(t.usage.output_tokens for t in trajs) / n,
         "llm_calls_per_episode": sum(t.usage.calls for t in trajs) / n,
@@ -80,10 +95,10 @@ def _groups(summary: dict[str, Any]) -> list[str]:
 def rows(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Header and rows: one row per run, one column per group, then efficiency columns."""
     groups = _groups(summary)
-    header = ["run", *groups, "avg", "in tok/ep", "out tok/ep", "calls/ep", "wall s/ep", "failed", "wrong"]
+    header = ["run", *groups, "avg", "pooled", "in tok/ep", "out tok/ep", "calls/ep", "wall s/ep", "failed", "wrong"]
     body = []
     for r in summary["runs"]:
-        body.append([r["run"], *[_cell(r["groups"].get(g)) for g in groups], _cell(r["overall"]),
+        body.append([r["run"], *[_cell(r["groups"].get(g)) for g in groups], _cell(r["avg"]), _cell(r["pooled"]),
                      f"{r['input_tokens_per_episode']:.0f}", f"{r['output_tokens_per_episode']:.0f}",
                      f"{r['llm_calls_per_episode']:.1f}", f"{r['wall_seconds_per_episode']:.2f}",
                      str(r["failed"]), str(r["wrong"])])
@@ -110,7 +125,7 @@ def to_csv(summary: dict[str, Any]) -> str:
 
 
 def plot(summary: dict[str, Any], path: str | Path) -> None:
-    """Grouped bars: success by group (and overall) for each run, with standard-error bars."""
+    """Grouped bars: success by group (and the paper's average) for each run, with standard-error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -121,7 +136,7 @@ def plot(summary: dict[str, Any], path: str | Path) -> None:
     width = 0.8 / max(len(runs), 1)
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups) * max(1, len(runs) / 2)), 4))
     for i, r in enumerate(runs):
-        stats = [r["groups"].get(g) if g != "avg" else r["overall"] for g in groups]
+        stats = [r["groups"].get(g) if g != "avg" else r["avg"] for g in groups]
         means = [100 * (s["mean"] if s else 0) for s in stats]
         errs = [100 * (s["se"] if s else 0) for s in stats]
         xs = [j + (i - (len(runs) - 1) / 2) * width for j in range(len(groups))]

@@ -18,6 +18,7 @@ with its own client, connections and workspace server (so each preloads the task
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -79,6 +80,16 @@ def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
 
 
+def describe_preset(name: str) -> str:
+    """One line: the preset's name, trials, sampling (temperature, min_p, seed) and its comment."""
+    file = PRESETS_DIR / f"{name}.yaml"
+    data = load_yaml(file)
+    agent = AgentConfig.model_validate(data.get("agent", {}))
+    comment = file.read_text().splitlines()[0].lstrip("# ")
+    sampling = f"{agent.sampling or 'custom'} (T={agent.temperature}, min_p={agent.min_p}, seed={agent.seed})"
+    return f"{name:26s} trials={data.get('trials', 1)} {sampling:46s} {comment}"
+
+
 def load_collect_config(preset: str | None = None, path: str | Path | None = None,
                         overrides: Sequence[str] = ()) -> CollectConfig:
     """Preset (one word, see ``tasks/presets/``), then a config file, then ``key=value`` overrides."""
@@ -116,6 +127,12 @@ def _record_config(config: CollectConfig) -> None:
     write_atomic(config.run_dir / "config.yaml", text)
 
 
+def episode_seed(seed: int, task_id: str, trial: int) -> int:
+    """The sampling seed of one episode: stable across runs and processes, distinct per task and trial."""
+    digest = hashlib.sha256(f"{seed}|{task_id}|{trial}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
+
+
 async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: CollectConfig,
                    client: LLMClient, episodes_dir: Path) -> Trajectory:
     spec = benchmark.episode(task, config.prompt, trial)
@@ -126,7 +143,11 @@ async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: Collect
         shutil.rmtree(episode_dir, ignore_errors=True)  # left over by an attempt that was killed
         episode_dir.mkdir(parents=True)
         spec.workdir = str(episode_dir)
-    traj = await benchmark.play(spec, client, config.agent)
+    agent = config.agent
+    if agent.seed is not None:
+        agent = agent.model_copy(update={"seed": episode_seed(agent.seed, task.id, trial)})
+        spec.meta["seed"] = agent.seed
+    traj = await benchmark.play(spec, client, agent)
     if traj.outcome.termination == "completed":
         traj.outcome.score, why = await benchmark.evaluate(task, traj.outcome.answer,
                                                            str(episode_dir) if episode_dir else None)
@@ -154,6 +175,9 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
     if config.processes > config.concurrency:
         raise ValueError(f"processes ({config.processes}) exceeds concurrency ({config.concurrency}): "
                          "each collector process needs at least one episode slot")
+    if config.agent.sampling == "reference":
+        log.warning("sampling=reference (min_p 0.7 at the server's default temperature) is nearly greedy and "
+                    "depends on the server version: trials will differ little")
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     _record_config(config)

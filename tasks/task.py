@@ -12,12 +12,13 @@ import abc
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
 from agent.episode import EpisodeSpec
 from agent.prompt import task_message
+from core.messages import HintSet
 
 if TYPE_CHECKING:
     from agent.loop import AgentConfig
@@ -25,18 +26,20 @@ if TYPE_CHECKING:
     from core.trajectory import Trajectory
 
 ToolDocs = Literal["none", "short", "long"]
+SplitRole = Literal["train", "val", "test"]
 
 
 class PromptConfig(BaseModel):
     """Which hints and tool documentation the agent's prompt carries.
 
     ``hints``: ``none``, ``task`` (task-specific: the group's hints, the paper's teacher) or
-    ``combined`` (every group's hints in one prompt, the paper's prompting baseline).
+    ``combined`` (every group's hints in one prompt, the paper's prompting baseline) or
+    ``combined-seen`` (``combined`` without the hints written for held-out templates).
     ``toolset``: ``relevant`` (the group's tools) or ``all`` (other groups' tools present but inert).
     """
 
     name: str = "none"
-    hints: Literal["none", "task", "combined"] = "none"
+    hints: Literal["none", "task", "combined", "combined-seen"] = "none"
     tool_docs: ToolDocs = "none"
     toolset: Literal["relevant", "all"] = "relevant"
 
@@ -67,6 +70,8 @@ class Benchmark(abc.ABC):
 
     name: str
     keeps_episode_dir: bool = False  # grading reads the episode's files: the runner keeps its workdir
+    # the role of each split; "test" splits are evaluation-only: no training example may come from them
+    split_roles: ClassVar[dict[str, SplitRole]] = {}
 
     @abc.abstractmethod
     def tasks(self) -> list[Task]:
@@ -90,6 +95,10 @@ class Benchmark(abc.ABC):
         from agent.loop import run_episode
 
         return await run_episode(spec, client, agent, detach_teardown=True)  # the runner's close_servers waits
+
+    def hints(self, task: Task, prompt: PromptConfig) -> HintSet:
+        """The hint sections of ``task``'s prompt under ``prompt``."""
+        return self.episode(task, prompt).hints
 
     def expert(self, task: Task) -> list[Any]:
         """A known-good solution as ``ExpertStep``s (monologue, code); benchmarks that have one override."""

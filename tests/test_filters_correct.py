@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.errors import DataError
@@ -9,7 +11,7 @@ from core.llm.base import Request
 from core.llm.scripted import ScriptedClient
 from core.messages import student_keeps_nothing_hidden, to_chat
 from core.trajectory import Step, Trajectory
-from filters.correct import correct, load_corrections, replay_cells
+from filters.correct import correct, load_corrections, replay_cells, summary_line
 from filters.review import review
 from filters.spec import LIBRARY
 from tasks.report import load_run
@@ -148,3 +150,17 @@ def test_a_corrupt_corrections_line_names_file_and_line(review_dir):
     path.write_text(path.read_text() + '{"key": "half a record"}\n')
     with pytest.raises(DataError, match=r"corrections\.jsonl:3: corrupt record"):
         load_corrections(path)
+
+
+def test_the_summary_says_how_many_samples_verification_dropped(review_dir):
+    correct(review_dir, teacher(), samples=2, verify=True, show_progress=False)
+    counts = json.loads((review_dir / "corrections.json").read_text())
+    assert (counts["samples"], counts["kept"], counts["dropped"]["verification"]) == (4, 2, 2)
+    assert counts["settings"]["verify"] is True and "verification dropped 2" in summary_line(review_dir)
+
+
+def test_without_verification_nothing_is_dropped_as_in_the_paper(faulty_run, tmp_path):
+    review([faulty_run], RULES, tmp_path / "paper", show_progress=False)
+    correct(tmp_path / "paper", teacher(), samples=2, verify=False, show_progress=False)
+    counts = json.loads((tmp_path / "paper" / "corrections.json").read_text())
+    assert (counts["samples"], counts["kept"]) == (4, 4) and "(verification off)" in summary_line(tmp_path / "paper")

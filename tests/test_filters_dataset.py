@@ -169,8 +169,28 @@ def test_examples_from_test_tasks_are_refused(runs, tmp_path):
     with pytest.raises(DataError, match=r"6 examples come from tasks of the 'test' split"):
         build_dataset(tmp_path / "ds", runs=[leaked], show=False)
     assert not (tmp_path / "ds").exists()  # nothing half-written
-    build_dataset(tmp_path / "ds", DatasetConfig(forbid_splits=[]), runs=[leaked], show=False)
+    build_dataset(tmp_path / "ds", DatasetConfig(allow_evaluation_splits=True), runs=[leaked], show=False)
     assert len(read_examples(tmp_path / "ds" / "examples.jsonl")) == 6
+
+
+def test_examples_from_the_held_out_template_test_split_are_refused(runs, tmp_path):
+    leaked = tmp_path / "unseen-run"
+    store = JsonlStore(leaked / "trajectories.jsonl", Trajectory)
+    for t in load_run(runs["teacher"]):
+        store.append(t.model_copy(update={"split": "test-unseen-questions"}))
+    with pytest.raises(DataError, match=r"'test-unseen-questions' split.*evaluation-only"):
+        build_dataset(tmp_path / "ds", runs=[leaked], show=False)
+
+
+def test_every_benchmark_split_has_a_role():
+    from tasks.officebench.subtasks import SPLITS as OFFICE_SPLITS
+    from tasks.registry import benchmark_class, evaluation_splits
+    from tasks.toolqa.questions import SPLITS as TOOLQA_SPLITS
+
+    assert set(benchmark_class("toolqa").split_roles) == set(TOOLQA_SPLITS)
+    assert set(benchmark_class("officebench").split_roles) == {name for name, _ in OFFICE_SPLITS}
+    assert {"test", "test-unseen-questions"} <= evaluation_splits()
+    assert not {"train", "val", "train-seen-questions", "val-seen-questions"} & evaluation_splits()
 
 
 def test_identical_samples_of_a_state_count_once(runs, tmp_path):

@@ -40,7 +40,7 @@ def test_expert_solves_everything_and_resume_skips(tmp_path):
     cfg = _config(tmp_path, "expert")
     run = collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
     summary = json.loads((run / "summary.json").read_text())["runs"][0]
-    assert summary["overall"] == {"mean": 1.0, "se": 0.0, "n": 3, "trials": 3}
+    assert summary["pooled"] == {"mean": 1.0, "se": 0.0, "n": 3, "trials": 3}
     assert "# git_revision:" in (run / "config.yaml").read_text()
     # Re-running with a client that would fail proves nothing is re-run.
     collect(cfg, client=ScriptedClient([]), benchmark=bench, show_progress=False)
@@ -52,7 +52,7 @@ def test_wrong_agent_scores_zero(tmp_path):
     run = collect(_config(tmp_path, "wrong", trials=2), client=wrong_client(), benchmark=bench,
                   show_progress=False)
     s = summarize([run])["runs"][0]
-    assert s["overall"]["mean"] == 0.0 and s["wrong"] == 2 and s["failed"] == 0
+    assert s["pooled"]["mean"] == 0.0 and s["wrong"] == 2 and s["failed"] == 0
 
 
 class _Outage(ScriptedClient):
@@ -125,7 +125,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     assert lines[-1] == b""
     keys = [Trajectory.model_validate_json(line).key for line in lines[:-1]]
     assert len(keys) == len(set(keys)) == 40
-    assert summarize([run])["runs"][0]["overall"]["mean"] == 1.0
+    assert summarize([run])["runs"][0]["pooled"]["mean"] == 1.0
     time.sleep(1.0)  # orphaned workspace servers notice their collector died and exit
     assert not [p for p in psutil.process_iter() if _environ(p).get("MNM_TEST_MARK") == mark]
 
@@ -143,7 +143,7 @@ def test_collector_processes_share_the_episodes(tmp_path):
     assert sorted(t.trial for t in trajs) == list(range(6))
     pids = {t.meta["collector_pid"] for t in trajs}
     assert len(pids) == 2 and os.getpid() not in pids
-    assert summarize([run])["runs"][0]["overall"]["mean"] == 1.0
+    assert summarize([run])["runs"][0]["pooled"]["mean"] == 1.0
     assert all(time.time() - 120 < t.started_at < t.finished_at <= time.time() for t in trajs)
 
 
@@ -197,7 +197,7 @@ def test_sigkill_of_a_multiprocess_collector_then_resume(tmp_path):
     lines = (run / "trajectories.jsonl").read_bytes().split(b"\n")
     keys = [Trajectory.model_validate_json(line).key for line in lines[:-1]]
     assert lines[-1] == b"" and len(keys) == len(set(keys)) == 40
-    assert summarize([run])["runs"][0]["overall"]["mean"] == 1.0
+    assert summarize([run])["runs"][0]["pooled"]["mean"] == 1.0
     time.sleep(1.0)
     assert not [p for p in psutil.process_iter() if _environ(p).get("MNM_TEST_MARK") == mark]
 

@@ -89,7 +89,7 @@ def run(concurrency: int, episodes: int, url: str, root: Path, steps: int, proce
     shards.stop.set()
     if shards.is_alive():
         shards.join()
-    solved = json.loads((run_dir / "summary.json").read_text())["runs"][0]["overall"]["mean"]
+    solved = json.loads((run_dir / "summary.json").read_text())["runs"][0]["pooled"]["mean"]
     if solved != 1.0:
         raise RuntimeError(f"only {solved:.0%} of the episodes were solved; the benchmark measures working episodes")
     ends = sorted(t.finished_at for t in JsonlStore(run_dir / "trajectories.jsonl", Trajectory))

@@ -1,6 +1,9 @@
-"""Sampling defaults from a client's config, and the prefill's trailing-whitespace bookkeeping."""
+"""Sampling defaults from a client's config, named sampling settings, and the prefill's trailing-whitespace
+bookkeeping."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -56,3 +59,15 @@ def cut_at_stop(text: str, stops: list[str]) -> tuple[str, str | None]:
         return text, None
     pos, stop = min(hits)
     return text[: pos + len(stop)], stop
+
+
+SamplingName = Literal["greedy", "sampled", "reference"]
+SAMPLING: dict[str, dict[str, float | None]] = {
+    "greedy": {"temperature": 0.0, "top_p": None, "min_p": None},
+    # min_p sampling at the model's own temperature: diverse trials, no tail tokens.
+    "sampled": {"temperature": 1.0, "top_p": None, "min_p": 0.1},
+    # The reference implementation's vLLM setting: min_p 0.7 at the server's default temperature.
+    # Caveat: nearly greedy, and version-dependent (newer vLLM applies the model's generation config).
+    "reference": {"temperature": None, "top_p": None, "min_p": 0.7},
+}
+"""Named sampling settings (temperature, top_p, min_p) for agent, correction and evaluation configs."""

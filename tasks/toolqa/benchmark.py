@@ -15,12 +15,21 @@ from typing import Any
 
 from agent.episode import EpisodeSpec, ToolSpec
 from core.errors import DataError
+from core.messages import HintSet
 from core.settings import get_settings
 from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 from tasks.toolqa.build import PROFILES, ensure_toolqa_mini
 from tasks.toolqa.graders import REAL_ALTERNATIVES, REAL_SET_COMPARED, grade
 from tasks.toolqa.hints import hint_set
-from tasks.toolqa.questions import GROUPS, SPLITS, check_group, check_split, find_template, load_questions
+from tasks.toolqa.questions import (
+    GROUPS,
+    SPLIT_ROLES,
+    SPLITS,
+    check_group,
+    check_split,
+    find_template,
+    load_questions,
+)
 from tasks.toolqa.tools import tool_docs
 
 PREAMBLE = ("Answer the question below. You work in a Python (iPython) environment in which the tools "
@@ -32,6 +41,7 @@ class ToolQABenchmark(Benchmark):
     """The six ToolQA groups; ``root`` is a corpus root (default: ``TOOLQA_PATH``, the real corpus)."""
 
     name = "toolqa"
+    split_roles = SPLIT_ROLES
 
     def __init__(self, root: str | Path | None = None, splits: list[str] | tuple[str, ...] | None = None,
                  groups: list[str] | tuple[str, ...] | None = None, retriever_model: str | None = None) -> None:
@@ -89,13 +99,16 @@ class ToolQABenchmark(Benchmark):
         docs_for = task.group if prompt.toolset == "relevant" else "all"
         return EpisodeSpec(
             task_id=task.id, description=self.description(task), answer_type=task.answer_type,
-            hints=hint_set(prompt.hints, task.group, task.template),
+            hints=self.hints(task, prompt),
             tool_docs=tool_docs(docs_for, prompt.tool_docs), tool_docs_mode=prompt.tool_docs,
             max_steps=task.max_steps, tools=self.tool_spec(),
             episode_kwargs={"group": task.group, "toolset": prompt.toolset},
             trial=trial, group=task.group, template=task.template, split=task.split,
             meta={"preset": prompt.name, "benchmark": self.name, "qid": task.meta["qid"]},
         )
+
+    def hints(self, task: Task, prompt: PromptConfig) -> HintSet:
+        return hint_set(prompt.hints, task.group, task.template)
 
     def grade(self, task: Task, answer: Any, episode_dir: str | None = None) -> float:
         return grade(task.group, task.meta["type"], answer, task.answer,

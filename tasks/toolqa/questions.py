@@ -24,6 +24,8 @@ GROUPS = ("flights", "coffee", "yelp", "airbnb", "dblp", "agenda")
 RANDOM_SPLITS = ("train", "val", "test")
 TEMPLATE_SPLITS = ("train-seen-questions", "val-seen-questions", "test-unseen-questions")
 SPLITS = RANDOM_SPLITS + TEMPLATE_SPLITS
+SPLIT_ROLES = {"train": "train", "val": "val", "test": "test", "train-seen-questions": "train",
+               "val-seen-questions": "val", "test-unseen-questions": "test"}
 TABLE_GROUPS = ("flights", "coffee", "yelp", "airbnb")
 
 VENDORED_DIR = Path(__file__).resolve().parent / "questions"

@@ -6,7 +6,12 @@ templates (names of the file's group, or ``group/name`` ids in ``common.yaml``).
 * ``none``: no hints.
 * ``task`` (task-specific, the paper's teacher): common sections, then the task group's sections
   that apply to its template.
-* ``combined`` (the paper's prompting baseline): common sections, then every group's sections.
+* ``combined`` (the paper's prompting baseline): common sections, then every group's sections
+  (a text that two sections share, for seen and held-out templates, once).
+* ``combined-seen`` (the held-out-template experiment's baseline): ``combined`` without the
+  sections written for held-out templates (``<name>-heldout``, restricted to templates marked
+  ``unseen``). No section serves both seen and held-out templates, so the teacher of seen
+  templates never reads a rule meant for a held-out one.
 
 Group sections are named ``<group>/<name>`` so that names stay unique in a combined prompt.
 """
@@ -34,6 +39,16 @@ class Hint:
 
     def applies(self, template_id: str) -> bool:
         return self.templates is None or template_id in self.templates
+
+    @property
+    def heldout(self) -> bool:
+        """Written for held-out templates only (all of its templates are marked unseen)."""
+        return self.templates is not None and all(is_heldout(t) for t in self.templates)
+
+
+def is_heldout(template_id: str) -> bool:
+    group, name = template_id.split("/", 1)
+    return find_template(group, name).unseen
 
 
 def read_hint_file(path: Path, group: str | None) -> list[Hint]:
@@ -100,7 +115,11 @@ def hint_set(mode: str, group: str, template_id: str) -> HintSet:
     if mode == "task":
         chosen = [h for h in common_hints() + group_hints(group) if h.applies(template_id)]
         return HintSet(name=f"toolqa/{group}", sections=[HintSection(name=h.name, text=h.text) for h in chosen])
-    if mode == "combined":
-        chosen = list(common_hints()) + [h for g in GROUPS for h in group_hints(g)]
-        return HintSet(name="toolqa/combined", sections=[HintSection(name=h.name, text=h.text) for h in chosen])
-    raise DataError(f"unknown hints mode {mode!r}; expected none, task or combined")
+    if mode in ("combined", "combined-seen"):
+        chosen, texts = [], set()
+        for h in list(common_hints()) + [h for g in GROUPS for h in group_hints(g)]:
+            if (mode == "combined" or not h.heldout) and h.text not in texts:  # a shared rule once
+                chosen.append(h)
+                texts.add(h.text)
+        return HintSet(name=f"toolqa/{mode}", sections=[HintSection(name=h.name, text=h.text) for h in chosen])
+    raise DataError(f"unknown hints mode {mode!r}; expected none, task, combined or combined-seen")
