@@ -228,6 +228,7 @@ async function showEpisode(pane, id) {
     el("div", {class: "muted"}, `tokens in ${d.usage.input_tokens} / out ${d.usage.output_tokens} · ` +
       `${d.usage.calls} calls · ${d.wall_seconds.toFixed(2)} s`)));
   clear(pane).append(box);
+  pane.scrollIntoView();
 }
 
 function actionCard(title, a, cls) {
@@ -268,6 +269,7 @@ async function showState(pane, id) {
   if (!d.corrections.length) cols.append(el("div", {class: "card muted"}, "no corrections sampled for this state"));
   box.append(el("h2", {}, "Original and corrected actions"), cols);
   clear(pane).append(box);
+  pane.scrollIntoView();
 }
 
 function datasetsPage(root) {
@@ -307,6 +309,7 @@ async function showExample(pane, id) {
   }
   box.append(el("div", {class: "cols"}, teacher, student));
   clear(pane).append(box);
+  pane.scrollIntoView();
 }
 
 // -- shell -----------------------------------------------------------------------------------
