@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarking.browser import BrowserMissing, chromium, wait_for
 from core.store import JsonlStore
 from core.trajectory import Trajectory
 from filters.correct import correct
@@ -125,27 +126,12 @@ def test_cli_writes_the_page_and_refuses_what_is_not_a_run(inputs, tmp_path):
 
 
 # -- in the browser -------------------------------------------------------------------------------
-def _browser():
-    """A headless Chromium driven by the distribution's chromedriver, or a skip saying what is missing."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        pytest.skip("selenium is not installed (pip install selenium)")
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not binary or not driver:
-        pytest.skip("Chromium or chromedriver is missing (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(driver), options=options)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    b = _browser()
+    try:
+        b = chromium()
+    except BrowserMissing as e:
+        pytest.skip(str(e))
     yield b
     b.quit()
 
@@ -157,10 +143,8 @@ def shots(tmp_path_factory):
     return path
 
 
-def _wait(browser, script: str, timeout: float = 20):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(browser, timeout).until(lambda b: b.execute_script(script))
+def _wait(browser, script: str):
+    return wait_for(browser, script, timeout=20)
 
 
 def _text(browser) -> str:
@@ -174,6 +158,7 @@ def _click(browser, css: str, index: int = 0):
 
 
 def _shot(browser, path: Path) -> None:
+    browser.execute_script("window.scrollTo(0, 0)")
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(1400, min(max(height, 800), 6000))
     browser.save_screenshot(str(path))

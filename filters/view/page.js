@@ -137,7 +137,10 @@ function messageNode(m, opts) {
                   m.index !== undefined ? el("span", {class: "muted"}, `#${m.index}`) : null,
                   m.target ? el("span", {class: "tag target"}, "target tokens") : null);
   const node = el("div", {class: `msg ${m.role}${m.target ? " target" : ""}`}, meta);
-  if (m.prefill) node.append(el("div", {}, el("span", {class: "tag prefill"}, "prefill (context)"), el("pre", {class: "prefill"}, m.prefill)));
+  if (m.prefill) {
+    meta.append(el("span", {class: "tag prefill"}, "prefill: context, not a target"));
+    node.append(el("pre", {class: "prefill-text"}, m.prefill));
+  }
   m.parts.filter(p => p.sent || !opts.sentOnly).forEach(p => node.append(partNode(p, m.step, opts.strike)));
   return node;
 }
