@@ -34,6 +34,7 @@ from tasks.sample import SampleBenchmark
 from tests.test_filters_correct import RULES, teacher
 from tests.test_filters_support import FAULTY_SAMPLE, collect_run, scripted_agent
 from tests.test_runner import DATA_DIR
+from tests.tiny_model import build_tiny_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = ("</script><script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
@@ -61,7 +62,8 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     review([faulty], RULES, root / "review", show_progress=False)
     correct(root / "review", teacher(), samples=2, verify=True, show_progress=False)
     build_dataset(root / "dataset", DatasetConfig(exports=[]), runs=[root / "toolqa"], show=False)
-    return {"root": root, "toolqa": root / "toolqa", "faulty": faulty, "evil": evil,
+    build_tiny_tokenizer(root / "tokenizer")
+    return {"root": root, "tokenizer": root / "tokenizer", "toolqa": root / "toolqa", "faulty": faulty, "evil": evil,
             "review": root / "review", "dataset": root / "dataset"}
 
 
@@ -95,6 +97,15 @@ def test_page_carries_every_input_and_round_trips(inputs):
     ex = details[f"example-{index['examples'][0]['id']}"]
     assert ex["sections"] and [m["kind"] for m in ex["messages"] if m["target"]] == ["monologue", "code"]
     assert index["datasets"][0]["composition"]["total"]["examples"] == len(index["examples"])
+
+
+def test_examples_show_their_target_tokens(inputs):
+    data = gather([inputs["dataset"]], tokenizer=inputs["tokenizer"])
+    ex = next(iter(data.details["example"].values()))
+    monologue, code = [m["parts"][0]["text"] for m in ex["messages"] if m["target"]]
+    # each target: its text after the prefill (closing tag included), then the end-of-turn token
+    assert "".join(ex["tokens"]) == f"{monologue.strip()}<|eot_id|>{code.strip()}<|eot_id|>"
+    assert ex["tokenizer"] == str(inputs["tokenizer"])
 
 
 def test_html_from_the_model_stays_text_in_the_file(inputs):
@@ -189,7 +200,7 @@ def _episodes_page(browser, shots: Path, tag: str) -> None:
 
 
 def test_browser_navigates_toolqa_review_and_dataset(inputs, browser, shots, tmp_path):
-    page = view([inputs["root"]], tmp_path / "view.html")
+    page = view([inputs["root"]], tmp_path / "view.html", tokenizer=inputs["tokenizer"])
     browser.get(page.as_uri())
     _wait(browser, "return document.body.dataset.ready")
     assert f"{inputs['root'].name}/toolqa" in _text(browser) and "avg" in _text(browser)
@@ -212,6 +223,7 @@ def test_browser_navigates_toolqa_review_and_dataset(inputs, browser, shots, tmp
     kept = browser.execute_script("return document.querySelectorAll('#teacher-view del.part').length")
     assert struck > 0 and kept == 0
     assert browser.execute_script("return document.querySelectorAll('#student-view .msg.target').length") == 2
+    assert browser.execute_script("return document.querySelectorAll('#target-tokens .tok').length") > 10
     _shot(browser, shots / "dataset.png")
 
 

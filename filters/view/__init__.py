@@ -15,7 +15,7 @@ from filters.view.page import make_server, render, write_page
 __all__ = ["ViewData", "gather", "make_server", "render", "write_page", "view"]
 
 
-def view(paths: Sequence[str | Path], out: str | Path | None = None) -> Path:
+def view(paths: Sequence[str | Path], out: str | Path | None = None, tokenizer: str | Path | None = None) -> Path:
     """Write the page for ``paths`` to ``out`` (default ``<first path>/view.html``); return its path."""
     out = Path(out) if out else Path(paths[0]) / "view.html"
-    return write_page(gather(paths), out, ", ".join(Path(p).name for p in paths))
+    return write_page(gather(paths, tokenizer), out, ", ".join(Path(p).name for p in paths))

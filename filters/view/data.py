@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import DataError
 from core.examples import Example
 from core.messages import Message, latest_step
 from core.trajectory import Trajectory
@@ -25,6 +26,7 @@ from filters.correct import CORRECTIONS, Correction, load_corrections
 from filters.dataset import composition, read_examples
 from filters.review import load_verdicts
 from tasks.report import load_run, rows, summarize_trajectories
+from training.sequences import encode
 
 ROUND = re.compile(r"round-(\d+)")
 
@@ -108,9 +110,20 @@ def _step_action(t: Trajectory | None, step: int) -> dict[str, str] | None:
     return {"monologue": s.monologue, "code": s.code, "observation": s.observation, "status": s.status}
 
 
-def example_detail(e: Example, split: str) -> dict[str, Any]:
+def target_tokens(e: Example, tokenizer: Any) -> dict[str, Any]:
+    """The example's training targets as ``tokenizer`` cuts them (:func:`training.sequences.encode`:
+    the same tokens on the teacher's and the student's side), one decoded piece per token."""
+    try:
+        ids = encode(e, tokenizer).target_ids
+    except DataError as err:
+        return {"tokens_error": str(err)}
+    return {"tokens": [tokenizer.decode([i]) for i in ids], "tokenizer": tokenizer.name_or_path}
+
+
+def example_detail(e: Example, split: str, tokenizer: Any = None) -> dict[str, Any]:
+    """An example's messages with their parts; its target tokens when a tokenizer is given."""
     last = latest_step(e.messages)
-    return {"id": e.id, "split": split, "group": e.group, "template": e.template, "task": e.task_id,
+    return {**(target_tokens(e, tokenizer) if tokenizer is not None else {}),"id": e.id, "split": split, "group": e.group, "template": e.template, "task": e.task_id,
             "success": e.success, "provenance": e.provenance.model_dump(), "meta": e.meta,
             "sections": list(dict.fromkeys(e.hint_sections())),
             "messages": [message_data(m, last) for m in e.messages]}
@@ -144,8 +157,13 @@ def _run_path(run: str, loaded: dict[Path, Any]) -> Path:
     return matches[0] if len(matches) == 1 else path
 
 
-def gather(paths: Sequence[str | Path]) -> ViewData:
-    """Read every run, review (verdicts and corrections) and dataset at or under ``paths``."""
+def gather(paths: Sequence[str | Path], tokenizer: str | Path | None = None) -> ViewData:
+    """Read every run, review (verdicts and corrections) and dataset at or under ``paths``; with a
+    ``tokenizer`` (a local HF tokenizer directory) each example's target tokens are shown too."""
+    if tokenizer is not None:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer))
     roots = [Path(p) for p in paths]
     found = discover(paths)
     details: dict[str, dict[str, Any]] = {"episode": {}, "state": {}, "example": {}}
@@ -208,7 +226,7 @@ def gather(paths: Sequence[str | Path]) -> ViewData:
                 examples.append({"id": xid, "dataset": dname, "split": split, "example": e.id, "group": e.group,
                                  "template": e.template, "source": _source(e), "step": e.provenance.step,
                                  "sections": len(set(e.hint_sections()))})
-                details["example"][xid] = example_detail(e, split)
+                details["example"][xid] = example_detail(e, split, tokenizer)
     index = {"report": {"header": header, "rows": body, "terminations": {s["run"]: s["terminations"]
                                                                           for s in summaries}},
              "curves": _curves(summaries, run_names), "episodes": episodes, "states": states,

@@ -307,9 +307,11 @@ async function showExample(pane, id) {
     student.append(messageNode(m, {sentOnly: true, strike: true}));
   });
   if (d.tokens) {
-    box.append(el("div", {class: "card"}, el("h3", {}, `target tokens (${d.tokens.length}, tokenizer ${d.tokenizer})`),
-      el("pre", {}, d.tokens.map(t => `[${t}]`).join(" "))));
+    box.append(el("div", {class: "card", id: "target-tokens"},
+      el("h3", {}, `target tokens (${d.tokens.length}, tokenizer ${d.tokenizer}): the same on both sides`),
+      el("pre", {}, d.tokens.map(t => el("span", {class: "tok"}, t)))));
   }
+  if (d.tokens_error) box.append(el("div", {class: "card bad"}, d.tokens_error));
   box.append(el("div", {class: "cols"}, teacher, student));
   clear(pane).append(box);
   pane.scrollIntoView();
