@@ -288,7 +288,7 @@ function datasetsPage(root) {
   const pane = el("div", {id: "example-detail"});
   listView(root, INDEX.examples, ["dataset", "split", "group", "source"],
     ["dataset", "split", "example", "group", "template", "source", "hint sections"],
-    r => [r.dataset, r.split, r.example, r.group, r.template, r.source, r.sections],
+    r => [r.dataset, r.split, r.example.split(":").pop(), r.group, r.template, r.source, r.sections],
     r => showExample(pane, r.id));
   root.append(pane);
 }
