@@ -29,6 +29,7 @@ from filters.correct import correct
 from filters.dataset import DatasetConfig, build_dataset
 from filters.review import review
 from filters.view import gather, make_server, render, view
+from tasks.report import load_run
 from tasks.runner import TaskSelection
 from tasks.sample import SampleBenchmark
 from tests.test_filters_correct import RULES, teacher
@@ -59,6 +60,8 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     bench, sel = SampleBenchmark(), TaskSelection(benchmark="sample")
     faulty = collect_run(root / "faulty", scripted_agent(FAULTY_SAMPLE), bench, sel)
     evil = collect_run(root / "evil", scripted_agent(EVIL_AGENT, model="evil"), bench, sel)
+    (traj,) = load_run(evil)  # a run file from elsewhere: any field may hold markup, even the template
+    JsonlStore(evil / "trajectories.jsonl", Trajectory).append(traj.model_copy(update={"template": EVIL}))
     review([faulty], RULES, root / "review", show_progress=False)
     correct(root / "review", teacher(), samples=2, verify=True, show_progress=False)
     build_dataset(root / "dataset", DatasetConfig(exports=[]), runs=[root / "toolqa"], show=False)
@@ -110,11 +113,12 @@ def test_examples_show_their_target_tokens(inputs):
 
 def test_html_from_the_model_stays_text_in_the_file(inputs):
     page = render(gather([inputs["evil"]]), "<title>x</title>")
-    assert EVIL not in page and "<img" not in page and "onerror=\\\"" not in page.split("mnm-index")[1].split("</script>")[0]
+    assert EVIL not in page and "<img" not in page
     scripts = re.findall(r"<script\b", page)
     closes = re.findall(r"</script>", page)
     assert len(scripts) == len(closes) == 2 + 1  # index, the episode's detail, the page's code
     index, details = embedded(page)
+    assert index["episodes"][0]["template"] == EVIL
     (episode,) = [d for k, d in details.items() if k.startswith("episode-")]
     assert any(EVIL in m["parts"][0]["text"] for m in episode["messages"] if m["kind"] == "observation")
 
@@ -234,7 +238,9 @@ def test_browser_shows_model_html_as_text(inputs, browser, shots, tmp_path):
     _click(browser, "#tab-Episodes")
     _click(browser, "tr.row")
     _wait(browser, "return document.querySelector('#episode-detail .outcome')")
-    assert EVIL in _text(browser)  # shown literally, in the monologue and the output
+    # shown literally: in the list's template cell, the episode's header, its monologue and its output
+    assert browser.execute_script("return document.querySelector('tr.row').children[3].textContent") == EVIL
+    assert browser.execute_script("return document.getElementById('episode-detail').innerText").count(EVIL) == 3
     assert browser.title.startswith("mnm view") and "pwned" not in browser.title
     assert browser.execute_script("return document.querySelectorAll('main img, #injected').length") == 0
     more = browser.execute_script("return [...document.querySelectorAll('a.more')].map(a => a.textContent)")
