@@ -195,6 +195,10 @@ def _episodes_page(browser, shots: Path, tag: str) -> None:
     _select(browser, "group", group)
     cells = browser.execute_script("return [...document.querySelectorAll('tr.row')].map(r => r.children[2].textContent)")
     assert cells and set(cells) == {group}
+    tokens = "return [...document.querySelectorAll('tr.row')].map(r => +r.children[8].textContent)"
+    for _ in range(2):  # sorted by tokens, ascending then descending
+        _click(browser, "th", 8)
+    assert browser.execute_script(tokens) == sorted(browser.execute_script(tokens), reverse=True)
     _click(browser, "tr.row")
     _wait(browser, "return document.querySelector('#episode-detail .outcome')")
     text = _text(browser)

@@ -62,9 +62,10 @@ function longText(text, cls) {
   return el("div", {}, pre, more);
 }
 
-function table(header, rows, onclick, selected) {
-  const t = el("table", {}, el("tr", {}, header.map(h => el("th", {}, h))));
-  rows.forEach((r, i) => {
+function table(header, rows, onclick, selected, onsort) {
+  const t = el("table", {}, el("tr", {}, header.map((h, i) =>
+    el("th", onsort ? {onclick: () => onsort(i), title: "sort", style: "cursor:pointer"} : {}, h))));
+  rows.forEach(r => {
     const cells = r.cells.map(c => c instanceof Node ? el("td", {}, c) : el("td", {}, String(c)));
     const tr = el("tr", {class: onclick ? "row" : ""}, cells);
     if (r.id) tr.setAttribute("data-id", r.id);
@@ -86,20 +87,31 @@ function select(label, values, onchange) {
 
 function uniq(rows, key) { return [...new Set(rows.map(r => String(r[key])))].sort(); }
 
-// A filterable, paginated list; ``render(row)`` gives the cells, ``open(row)`` shows its detail.
-function listView(root, rows, filterKeys, header, render, open) {
+// A filterable, sortable, paginated list. ``columns`` are [label, key] (the key sorts);
+// ``render(row)`` gives the cells, ``open(row)`` shows the row's detail.
+function listView(root, rows, filterKeys, columns, render, open) {
   const filters = {};
-  let text = "", page = 0, selected = null;
+  let text = "", page = 0, selected = null, sortKey = null, sortDir = 1;
   const controls = el("div", {class: "controls"});
   const body = el("div");
   filterKeys.forEach(k => controls.append(select(k, uniq(rows, k), v => { filters[k] = v; page = 0; draw(); })));
-  const search = el("input", {type: "search", placeholder: "search id / task / template", name: "search"});
+  const search = el("input", {type: "search", placeholder: "search any field", name: "search"});
   search.addEventListener("input", () => { text = search.value.toLowerCase(); page = 0; draw(); });
   controls.append(search);
   root.append(controls, body);
   function visible() {
-    return rows.filter(r => filterKeys.every(k => !filters[k] || String(r[k]) === filters[k]) &&
+    const shown = rows.filter(r => filterKeys.every(k => !filters[k] || String(r[k]) === filters[k]) &&
       (!text || JSON.stringify(r).toLowerCase().includes(text)));
+    if (sortKey !== null) {
+      shown.sort((a, b) => (a[sortKey] < b[sortKey] ? -1 : a[sortKey] > b[sortKey] ? 1 : 0) * sortDir);
+    }
+    return shown;
+  }
+  function sort(i) {
+    const key = columns[i][1];
+    sortDir = key === sortKey ? -sortDir : 1;
+    sortKey = key;
+    draw();
   }
   function draw() {
     const shown = visible();
@@ -108,9 +120,10 @@ function listView(root, rows, filterKeys, header, render, open) {
     const prev = el("button", {disabled: page === 0, onclick: () => { page--; draw(); }}, "‹ prev");
     const next = el("button", {disabled: page >= pages - 1, onclick: () => { page++; draw(); }}, "next ›");
     const slice = shown.slice(page * PAGE, (page + 1) * PAGE).map(r => ({id: r.id, row: r, cells: render(r)}));
+    const header = columns.map(([label, key]) => label + (key === sortKey ? (sortDir > 0 ? " ▲" : " ▼") : ""));
     clear(body).append(
       el("div", {class: "pager"}, prev, `page ${page + 1} of ${pages} · ${shown.length} of ${rows.length}`, next),
-      table(header, slice, r => { selected = r.id; draw(); open(r.row); }, selected));
+      table(header, slice, r => { selected = r.id; draw(); open(r.row); }, selected, sort));
   }
   draw();
 }
@@ -193,8 +206,9 @@ function curve(curves) {
 function episodesPage(root) {
   root.append(el("h2", {}, `Episodes (${INDEX.episodes.length})`));
   const pane = el("div", {id: "episode-detail"});
-  listView(root, INDEX.episodes, ["run", "group", "template", "success", "termination"],
-    ["run", "task", "group", "template", "trial", "success", "termination", "steps", "tokens"],
+  listView(root, INDEX.episodes, ["run", "group", "template", "trial", "success", "termination"],
+    [["run", "run"], ["task", "task"], ["group", "group"], ["template", "template"], ["trial", "trial"],
+     ["success", "success"], ["termination", "termination"], ["steps", "steps"], ["tokens", "tokens"]],
     r => [r.run, r.task, r.group, r.template, r.trial, verdictCell(r.success), r.termination, r.steps, r.tokens],
     r => showEpisode(pane, r.id));
   root.append(pane);
@@ -246,7 +260,8 @@ function reviewPage(root) {
   if (!INDEX.states.length) { root.append(el("p", {class: "muted"}, "No review, or no step was flagged.")); return; }
   const pane = el("div", {id: "state-detail"});
   listView(root, INDEX.states, ["review", "group", "template"],
-    ["review", "run", "episode", "step", "filters", "corrections kept"],
+    [["review", "review"], ["run", "run"], ["episode", "key"], ["step", "step"], ["filters", "filters"],
+     ["corrections kept", "kept"]],
     r => [r.review, r.run, r.key, r.step + 1, r.filters.join(", "), `${r.kept} / ${r.corrections}`],
     r => showState(pane, r.id));
   root.append(pane);
@@ -287,7 +302,8 @@ function datasetsPage(root) {
   root.append(el("h2", {}, `Examples (${INDEX.examples.length})`));
   const pane = el("div", {id: "example-detail"});
   listView(root, INDEX.examples, ["dataset", "split", "group", "source"],
-    ["dataset", "split", "example", "group", "template", "source", "hint sections"],
+    [["dataset", "dataset"], ["split", "split"], ["example", "example"], ["group", "group"],
+     ["template", "template"], ["source", "source"], ["hint sections", "sections"]],
     r => [r.dataset, r.split, r.example.split(":").pop(), r.group, r.template, r.source, r.sections],
     r => showExample(pane, r.id));
   root.append(pane);
