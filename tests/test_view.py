@@ -175,7 +175,7 @@ def _click(browser, css: str, index: int = 0):
 def _shot(browser, path: Path) -> None:
     browser.execute_script("window.scrollTo(0, 0)")
     height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(1400, min(max(height, 800), 6000))
+    browser.set_window_size(1400, min(max(height, 800), 6000) + 200)  # + the window's own bars
     browser.save_screenshot(str(path))
     browser.set_window_size(1400, 1000)
 

@@ -3,7 +3,7 @@
 "use strict";
 
 const INDEX = JSON.parse(document.getElementById("mnm-index").textContent);
-const PAGE = 50;
+const PAGE = 25;
 const COLLAPSE_CHARS = 1500, COLLAPSE_LINES = 30;
 
 function el(tag, props, ...children) {
@@ -151,7 +151,7 @@ function messageNode(m, opts) {
                   m.target ? el("span", {class: "tag target"}, "target tokens") : null);
   const node = el("div", {class: `msg ${m.role}${m.target ? " target" : ""}`}, meta);
   if (m.prefill) {
-    meta.append(el("span", {class: "tag prefill"}, "prefill: context, not a target"));
+    meta.append(el("span", {class: "tag prefill", title: "the opening tag put in the model's mouth: context, never a target"}, "prefill"));
     node.append(el("pre", {class: "prefill-text"}, m.prefill));
   }
   m.parts.filter(p => p.sent || !opts.sentOnly).forEach(p => node.append(partNode(p, m.step, opts.strike)));
@@ -163,10 +163,8 @@ function runsPage(root) {
   const rep = INDEX.report;
   root.append(el("h2", {}, "Report"));
   if (!rep.rows.length) { root.append(el("p", {class: "muted"}, "No runs.")); return; }
-  root.append(table(rep.header, rep.rows.map(r => ({cells: r}))));
-  root.append(el("h2", {}, "Terminations"),
-    table(["run", "terminations"], Object.entries(rep.terminations).map(([run, t]) =>
-      ({cells: [run, Object.entries(t).sort().map(([k, v]) => `${k} ${v}`).join(", ")]}))));
+  const terms = run => Object.entries(rep.terminations[run]).sort().map(([k, v]) => `${k} ${v}`).join(", ");
+  root.append(table([...rep.header, "terminations"], rep.rows.map(r => ({cells: [...r, terms(r[0])]}))));
   if (INDEX.curves.length) { root.append(el("h2", {}, "Round over round (overall success)")); root.append(curve(INDEX.curves)); }
 }
 
@@ -224,6 +222,8 @@ async function showEpisode(pane, id) {
     el("div", {class: "legend"}, el("span", {class: "tag"}, "hint: name"), "droppable hint section ",
        el("span", {class: "tag teacher"}, "teacher only"), el("span", {class: "tag ephemeral"}, "ephemeral reminder")));
   const steps = new Map(d.steps.map(s => [s.index, s]));
+  const jump = el("div", {class: "controls"}, "jump to:");
+  box.append(jump);
   let current = null, block = null;
   for (const m of d.messages) {
     if (m.step !== current || block === null) {
@@ -232,18 +232,24 @@ async function showEpisode(pane, id) {
       const title = m.step === null ? "Preamble" :
         `Step ${m.step + 1} · ${s ? s.status : ""}${s && s.format_errors.length ? " · format errors: " + s.format_errors.join("; ") : ""}`;
       block = el("div", {class: "step"}, el("div", {class: "title"}, title));
+      const target = block;
+      const bad = s && s.status !== "ok" && s.status !== "completed";
+      jump.append(el("button", {class: bad ? "bad" : "", onclick: () => target.scrollIntoView()},
+                     m.step === null ? "preamble" : `${m.step + 1}${s ? " " + s.status : ""}`));
       box.append(block);
     }
     block.append(messageNode(m));
   }
   const o = d.outcome;
-  box.append(el("div", {class: `outcome ${o.success ? "success" : "failure"}`},
+  const outcome = el("div", {class: `outcome ${o.success ? "success" : "failure"}`},
     el("b", {}, o.success ? "Solved" : "Not solved"), ` · termination ${o.termination} · score ${o.score}`,
     el("div", {class: "label"}, "answer"), longText(JSON.stringify(o.answer)),
     o.detail ? [el("div", {class: "label"}, "grading"), longText(o.detail)] : null,
     o.report ? [el("div", {class: "label"}, "report"), longText(o.report)] : null,
     el("div", {class: "muted"}, `tokens in ${d.usage.input_tokens} / out ${d.usage.output_tokens} · ` +
-      `${d.usage.calls} calls · ${d.wall_seconds.toFixed(2)} s`)));
+      `${d.usage.calls} calls · ${d.wall_seconds.toFixed(2)} s`));
+  jump.append(el("button", {class: o.success ? "ok" : "bad", onclick: () => outcome.scrollIntoView()}, "outcome"));
+  box.append(outcome);
   clear(pane).append(box);
   pane.scrollIntoView();
 }
