@@ -23,8 +23,8 @@ from core.examples import Example
 from core.messages import Message, latest_step
 from core.trajectory import Trajectory
 from filters.correct import CORRECTIONS, Correction, load_corrections
-from filters.dataset import composition, read_examples
-from filters.review import load_verdicts
+from filters.dataset import composition, example_source, read_examples
+from filters.review import flagged_states, load_verdicts
 from tasks.report import load_run, rows, summarize_trajectories
 from training.sequences import encode
 
@@ -123,25 +123,21 @@ def target_tokens(e: Example, tokenizer: Any) -> dict[str, Any]:
 def example_detail(e: Example, split: str, tokenizer: Any = None) -> dict[str, Any]:
     """An example's messages with their parts; its target tokens when a tokenizer is given."""
     last = latest_step(e.messages)
-    return {**(target_tokens(e, tokenizer) if tokenizer is not None else {}),"id": e.id, "split": split, "group": e.group, "template": e.template, "task": e.task_id,
+    return {"id": e.id, "split": split, "group": e.group, "template": e.template, "task": e.task_id,
             "success": e.success, "provenance": e.provenance.model_dump(), "meta": e.meta,
             "sections": list(dict.fromkeys(e.hint_sections())),
-            "messages": [message_data(m, last) for m in e.messages]}
+            "messages": [message_data(m, last) for m in e.messages],
+            **(target_tokens(e, tokenizer) if tokenizer is not None else {})}
 
 
-def _source(e: Example) -> str:
-    reason = e.meta.get("balance")
-    return f"{e.provenance.source}:{reason}" if reason else e.provenance.source
-
-
-def _curves(summaries: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
-    """Runs whose paths name a round (``round-<k>/<series>``): one curve of overall success per series."""
+def _curves(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs whose names hold a round (``round-<k>/<series>``): one curve of overall success per series."""
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for name, s in zip(names, summaries, strict=True):
-        m = ROUND.search(name)
+    for s in summaries:
+        m = ROUND.search(s["run"])
         if m:
-            label = name[m.end():].strip("/") or name[: m.start()].strip("/")
-            series[label].append({"round": int(m.group(1)), "run": name, **s["overall"]})
+            label = s["run"][m.end():].strip("/") or s["run"][: m.start()].strip("/")
+            series[label].append({"round": int(m.group(1)), "run": s["run"], **s["overall"]})
     return [{"series": k, "points": sorted(v, key=lambda p: p["round"])}
             for k, v in sorted(series.items()) if len({p["round"] for p in v}) > 1]
 
@@ -157,6 +153,75 @@ def _run_path(run: str, loaded: dict[Path, Any]) -> Path:
     return matches[0] if len(matches) == 1 else path
 
 
+class _Gatherer:
+    """Fills the indexes and details, one input directory at a time."""
+
+    def __init__(self, roots: Sequence[Path], tokenizer: Any) -> None:
+        self.roots, self.tokenizer = roots, tokenizer
+        self.index: dict[str, Any] = {"episodes": [], "states": [], "datasets": [], "examples": []}
+        self.details: dict[str, dict[str, Any]] = {"episode": {}, "state": {}, "example": {}}
+        self.summaries: list[dict[str, Any]] = []
+        self.trajectories: dict[Path, dict[str, Trajectory]] = {}  # resolved run dir -> key -> trajectory
+
+    def name(self, path: Path) -> str:
+        return _name(path, self.roots)
+
+    def run(self, run_dir: Path) -> None:
+        name, trajs = self.name(run_dir), load_run(run_dir)
+        self.trajectories[run_dir.resolve()] = {t.key: t for t in trajs}
+        self.summaries.append(summarize_trajectories(name, trajs))
+        for t in sorted(trajs, key=lambda t: (t.group, t.template, t.task_id, t.trial)):
+            eid = f"e{len(self.index['episodes'])}"
+            self.index["episodes"].append(episode_row(eid, name, t))
+            self.details["episode"][eid] = episode_detail(name, t)
+
+    def review(self, review_dir: Path) -> None:
+        """Each flagged state: its verdicts, the original step, every sampled correction."""
+        corrections: dict[str, list[Correction]] = defaultdict(list)
+        if (review_dir / CORRECTIONS).exists():
+            for c in load_corrections(review_dir, kept_only=False):
+                corrections[c.state].append(c)
+        for (run, key, step), verdicts in sorted(flagged_states(load_verdicts(review_dir)).items()):
+            run_path = _run_path(run, self.trajectories)
+            if run_path not in self.trajectories and (run_path / "trajectories.jsonl").exists():
+                self.trajectories[run_path] = {t.key: t for t in load_run(run_path)}
+            traj = self.trajectories.get(run_path, {}).get(key)
+            cs = sorted(corrections.get(f"{run}|{key}|{step}", []), key=lambda c: c.sample)
+            sid = f"s{len(self.index['states'])}"
+            where = {"review": self.name(review_dir), "run": self.name(run_path), "key": key, "step": step}
+            self.index["states"].append({
+                "id": sid, **where, "group": verdicts[0].group, "template": verdicts[0].template,
+                "filters": sorted(v.filter for v in verdicts), "corrections": len(cs), "kept": sum(c.kept for c in cs)})
+            self.details["state"][sid] = {
+                **where, "verdicts": [v.model_dump(include={"filter", "kind", "reason", "hint"}) for v in verdicts],
+                "original": _step_action(traj, step),
+                "corrections": [c.model_dump(include={"sample", "teacher", "monologue", "code", "verification",
+                                                      "observation", "final_score", "kept", "reason", "problems"})
+                                for c in cs]}
+
+    def dataset(self, data_dir: Path) -> None:
+        """Composition, and every example of train and val (of examples.jsonl when not split)."""
+        name = self.name(data_dir)
+        splits = {split: read_examples(data_dir / f"{split}.jsonl") for split in ("train", "val")
+                  if (data_dir / f"{split}.jsonl").exists()} or {"": read_examples(data_dir / "examples.jsonl")}
+        comp_file = data_dir / "composition.json"
+        comp = (json.loads(comp_file.read_text()) if comp_file.exists()
+                else composition(splits.get("train", splits.get("", [])), splits.get("val", [])))
+        self.index["datasets"].append({"name": name, "composition": comp})
+        for split, examples in splits.items():
+            for e in examples:
+                xid = f"x{len(self.index['examples'])}"
+                self.index["examples"].append({
+                    "id": xid, "dataset": name, "split": split, "example": e.id, "group": e.group,
+                    "template": e.template, "source": example_source(e), "sections": len(set(e.hint_sections()))})
+                self.details["example"][xid] = example_detail(e, split, self.tokenizer)
+
+    def result(self) -> ViewData:
+        header, body = rows({"runs": self.summaries})
+        report = {"header": header, "rows": body, "terminations": {s["run"]: s["terminations"] for s in self.summaries}}
+        return ViewData(index={"report": report, "curves": _curves(self.summaries), **self.index}, details=self.details)
+
+
 def gather(paths: Sequence[str | Path], tokenizer: str | Path | None = None) -> ViewData:
     """Read every run, review (verdicts and corrections) and dataset at or under ``paths``; with a
     ``tokenizer`` (a local HF tokenizer directory) each example's target tokens are shown too."""
@@ -164,71 +229,12 @@ def gather(paths: Sequence[str | Path], tokenizer: str | Path | None = None) -> 
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(str(tokenizer))
-    roots = [Path(p) for p in paths]
     found = discover(paths)
-    details: dict[str, dict[str, Any]] = {"episode": {}, "state": {}, "example": {}}
-    trajectories: dict[Path, dict[str, Trajectory]] = {}
-    run_names, summaries, episodes = [], [], []
-    for run_dir in found.runs:
-        name = _name(run_dir, roots)
-        trajs = load_run(run_dir)
-        trajectories[run_dir.resolve()] = {t.key: t for t in trajs}
-        run_names.append(name)
-        summaries.append(summarize_trajectories(name, trajs))
-        for t in sorted(trajs, key=lambda t: (t.group, t.template, t.task_id, t.trial)):
-            eid = f"e{len(episodes)}"
-            episodes.append(episode_row(eid, name, t))
-            details["episode"][eid] = episode_detail(name, t)
-    header, body = rows({"runs": summaries})
-    states = []
+    g = _Gatherer([Path(p) for p in paths], tokenizer)
+    for run_dir in found.runs:  # first, so that reviews find their trajectories loaded
+        g.run(run_dir)
     for review_dir in found.reviews:
-        rname = _name(review_dir, roots)
-        verdicts = load_verdicts(review_dir)
-        corrections: dict[str, list[Correction]] = defaultdict(list)
-        if (review_dir / CORRECTIONS).exists():
-            for c in load_corrections(review_dir, kept_only=False):
-                corrections[c.state].append(c)
-        by_state: dict[tuple[str, str, int], list] = defaultdict(list)
-        for v in verdicts:
-            by_state[(v.run, v.trajectory, v.step)].append(v)
-        for (run, key, step), vs in sorted(by_state.items()):
-            run_path = _run_path(run, trajectories)
-            if run_path not in trajectories and (run_path / "trajectories.jsonl").exists():
-                trajectories[run_path] = {t.key: t for t in load_run(run_path)}
-            traj = trajectories.get(run_path, {}).get(key)
-            state = f"{run}|{key}|{step}"
-            cs = corrections.get(state, [])
-            sid = f"s{len(states)}"
-            states.append({"id": sid, "review": rname, "run": _name(run_path, roots), "key": key, "step": step,
-                           "group": vs[0].group, "template": vs[0].template, "filters": sorted(v.filter for v in vs),
-                           "corrections": len(cs), "kept": sum(c.kept for c in cs)})
-            details["state"][sid] = {
-                "review": rname, "run": _name(run_path, roots), "key": key, "step": step,
-                "verdicts": [v.model_dump(include={"filter", "kind", "reason", "hint"}) for v in vs],
-                "original": _step_action(traj, step),
-                "corrections": [c.model_dump(include={"sample", "teacher", "monologue", "code", "verification",
-                                                      "observation", "final_score", "kept", "reason", "problems"})
-                                for c in sorted(cs, key=lambda c: c.sample)]}
-    datasets, examples = [], []
+        g.review(review_dir)
     for data_dir in found.datasets:
-        dname = _name(data_dir, roots)
-        splits = {split: read_examples(data_dir / f"{split}.jsonl") for split in ("train", "val")
-                  if (data_dir / f"{split}.jsonl").exists()}
-        if not splits:
-            splits = {"": read_examples(data_dir / "examples.jsonl")}
-        comp_file = data_dir / "composition.json"
-        comp = (json.loads(comp_file.read_text()) if comp_file.exists()
-                else composition(splits.get("train", splits.get("", [])), splits.get("val", [])))
-        datasets.append({"name": dname, "composition": comp})
-        for split, exs in splits.items():
-            for e in exs:
-                xid = f"x{len(examples)}"
-                examples.append({"id": xid, "dataset": dname, "split": split, "example": e.id, "group": e.group,
-                                 "template": e.template, "source": _source(e), "step": e.provenance.step,
-                                 "sections": len(set(e.hint_sections()))})
-                details["example"][xid] = example_detail(e, split, tokenizer)
-    index = {"report": {"header": header, "rows": body, "terminations": {s["run"]: s["terminations"]
-                                                                          for s in summaries}},
-             "curves": _curves(summaries, run_names), "episodes": episodes, "states": states,
-             "datasets": datasets, "examples": examples}
-    return ViewData(index=index, details=details)
+        g.dataset(data_dir)
+    return g.result()
