@@ -222,6 +222,13 @@ def test_browser_navigates_toolqa_review_and_dataset(inputs, browser, shots, tmp
     assert "repeated-cell" in text and "corrective hint" in text and "dropped · verification exception" in text
     assert "kept · verification ok" in text and FAULTY_SAMPLE[0][1].splitlines()[0] in text
     _shot(browser, shots / "review.png")
+    state = browser.current_url.split("#")[1]
+    assert state.startswith("Review/s")  # the address names the open state: a link reopens it
+    browser.get(f"{page.as_uri()}#Episodes/e1")
+    _wait(browser, "return document.querySelector('#episode-detail .outcome')")
+    assert browser.execute_script("return document.querySelector('tr.selected').dataset.id") == "e1"
+    browser.get(f"{page.as_uri()}#{state}")
+    _wait(browser, "return document.querySelector('#state-detail .cols')")
 
     _click(browser, "#tab-Datasets")
     assert "composition" in _text(browser)

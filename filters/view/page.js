@@ -89,9 +89,11 @@ function uniq(rows, key) { return [...new Set(rows.map(r => String(r[key])))].so
 
 // A filterable, sortable, paginated list. ``columns`` are [label, key] (the key sorts);
 // ``render(row)`` gives the cells, ``open(row)`` shows the row's detail.
-function listView(root, rows, filterKeys, columns, render, open) {
+function listView(root, rows, filterKeys, columns, render, open, initial) {
   const filters = {};
   let text = "", page = 0, selected = null, sortKey = null, sortDir = 1;
+  const first = rows.findIndex(r => r.id === initial);
+  if (first >= 0) { selected = initial; page = Math.floor(first / PAGE); }
   const controls = el("div", {class: "controls"});
   const body = el("div");
   filterKeys.forEach(k => controls.append(select(k, uniq(rows, k), v => { filters[k] = v; page = 0; draw(); })));
@@ -123,9 +125,14 @@ function listView(root, rows, filterKeys, columns, render, open) {
     const header = columns.map(([label, key]) => label + (key === sortKey ? (sortDir > 0 ? " ▲" : " ▼") : ""));
     clear(body).append(
       el("div", {class: "pager"}, prev, `page ${page + 1} of ${pages} · ${shown.length} of ${rows.length}`, next),
-      table(header, slice, r => { selected = r.id; draw(); open(r.row); }, selected, sort));
+      table(header, slice, r => { selected = r.id; draw(); choose(r.row); }, selected, sort));
+  }
+  function choose(row) {
+    history.replaceState(null, "", `#${current}/${row.id}`);
+    open(row);
   }
   draw();
+  if (first >= 0) open(rows[first]);
 }
 
 // -- messages --------------------------------------------------------------------------------
@@ -201,14 +208,14 @@ function curve(curves) {
   return svg;
 }
 
-function episodesPage(root) {
+function episodesPage(root, id) {
   root.append(el("h2", {}, `Episodes (${INDEX.episodes.length})`));
   const pane = el("div", {id: "episode-detail"});
   listView(root, INDEX.episodes, ["run", "group", "template", "trial", "success", "termination"],
     [["run", "run"], ["task", "task"], ["group", "group"], ["template", "template"], ["trial", "trial"],
      ["success", "success"], ["termination", "termination"], ["steps", "steps"], ["tokens", "tokens"]],
     r => [r.run, r.task, r.group, r.template, r.trial, verdictCell(r.success), r.termination, r.steps, r.tokens],
-    r => showEpisode(pane, r.id));
+    r => showEpisode(pane, r.id), id);
   root.append(pane);
 }
 
@@ -261,7 +268,7 @@ function actionCard(title, a, cls) {
     el("div", {class: "label"}, "output"), longText(a.observation || ""));
 }
 
-function reviewPage(root) {
+function reviewPage(root, id) {
   root.append(el("h2", {}, `Flagged states (${INDEX.states.length})`));
   if (!INDEX.states.length) { root.append(el("p", {class: "muted"}, "No review, or no step was flagged.")); return; }
   const pane = el("div", {id: "state-detail"});
@@ -269,7 +276,7 @@ function reviewPage(root) {
     [["review", "review"], ["run", "run"], ["episode", "key"], ["step", "step"], ["filters", "filters"],
      ["corrections kept", "kept"]],
     r => [r.review, r.run, r.key, r.step + 1, r.filters.join(", "), `${r.kept} / ${r.corrections}`],
-    r => showState(pane, r.id));
+    r => showState(pane, r.id), id);
   root.append(pane);
 }
 
@@ -296,7 +303,7 @@ async function showState(pane, id) {
   pane.scrollIntoView();
 }
 
-function datasetsPage(root) {
+function datasetsPage(root, id) {
   if (!INDEX.datasets.length) { root.append(el("p", {class: "muted"}, "No datasets.")); return; }
   for (const ds of INDEX.datasets) {
     const c = ds.composition;
@@ -311,7 +318,7 @@ function datasetsPage(root) {
     [["dataset", "dataset"], ["split", "split"], ["example", "example"], ["group", "group"],
      ["template", "template"], ["source", "source"], ["hint sections", "sections"]],
     r => [r.dataset, r.split, r.example.split(":").pop(), r.group, r.template, r.source, r.sections],
-    r => showExample(pane, r.id));
+    r => showExample(pane, r.id), id);
   root.append(pane);
 }
 
@@ -343,11 +350,21 @@ async function showExample(pane, id) {
 const PAGES = {Runs: runsPage, Episodes: episodesPage, Review: reviewPage, Datasets: datasetsPage};
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
-function show(name) {
+let current = null;
+function show(name, id) {
+  current = name;
   [...nav.children].forEach(b => b.classList.toggle("active", b.textContent === name));
+  history.replaceState(null, "", id ? `#${name}/${id}` : `#${name}`);
   clear(main);
-  PAGES[name](main);
+  PAGES[name](main, id);
 }
 Object.keys(PAGES).forEach(name => nav.append(el("button", {onclick: () => show(name), id: `tab-${name}`}, name)));
-show(INDEX.episodes.length || !INDEX.examples.length ? "Runs" : "Datasets");
+// The address names a page and an item (``#Episodes/e12``), so a link can point at one episode.
+function follow() {
+  const [tab, item] = decodeURIComponent(location.hash.slice(1)).split("/");
+  if (PAGES[tab]) show(tab, item);
+  else show(INDEX.episodes.length || !INDEX.examples.length ? "Runs" : "Datasets");
+}
+window.addEventListener("hashchange", follow);
+follow();
 document.body.setAttribute("data-ready", "1");
