@@ -171,7 +171,9 @@ function runsPage(root) {
   root.append(el("h2", {}, "Report"));
   if (!rep.rows.length) { root.append(el("p", {class: "muted"}, "No runs.")); return; }
   const terms = run => Object.entries(rep.terminations[run]).sort().map(([k, v]) => `${k} ${v}`).join(", ");
-  root.append(table([...rep.header, "terminations"], rep.rows.map(r => ({cells: [...r, terms(r[0])]}))));
+  root.append(el("div", {class: "muted"}, "success (%) per group: the mean over trials of each trial's rate, ± the " +
+    "standard error across trials; tokens, calls and wall time per episode; failed = endpoint or workspace failures"),
+    table([...rep.header, "terminations"], rep.rows.map(r => ({cells: [...r, terms(r[0])]}))));
   if (INDEX.curves.length) { root.append(el("h2", {}, "Round over round (overall success)")); root.append(curve(INDEX.curves)); }
 }
 
