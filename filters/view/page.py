@@ -82,6 +82,7 @@ def make_server(data: ViewData, title: str, port: int = 8765) -> ThreadingHTTPSe
             self.send_response(code)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
             self.wfile.write(body)
 
