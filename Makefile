@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 # CPU build of torch for the local venv only; pyproject.toml declares a range (bring your CUDA build).
 TORCH   := torch==2.13.0
 
-.PHONY: install system-deps test test-all demo demo-quick lint bench clean
+.PHONY: install system-deps browser-deps test test-all demo demo-quick lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,6 +20,12 @@ install: $(STAMP) system-deps
 # System packages some OfficeBench tools need (LibreOffice, Tesseract); skipped when present.
 system-deps:
 	command -v soffice >/dev/null && command -v tesseract >/dev/null || sh tasks/officebench/install_system_deps.sh
+
+# Headless Chromium and its driver from the distribution, for the viewer's browser tests (they
+# skip with the reason when these are missing); skipped when present.
+browser-deps:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { $$(command -v sudo) apt-get update -qq && $$(command -v sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not gpu"

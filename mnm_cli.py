@@ -367,6 +367,29 @@ def dataset(
     typer.echo(f"dataset: {path}")
 
 
+@app.command()
+def view(
+    paths: Annotated[list[Path], typer.Argument(help="run, review or dataset directories, or folders holding them")],
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default: <first path>/view.html)")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="serve on localhost instead, details loaded on demand")] = False,
+    port: int = 8765,
+    tokenizer: Annotated[Path | None, typer.Option(help="HF tokenizer directory: mark examples' target tokens")] = None,
+) -> None:
+    """One self-contained HTML page: report, episodes, flagged states and corrections, datasets."""
+    from filters.view import gather, make_server
+    from filters.view import view as write_view
+
+    if not serve:
+        typer.echo(f"written: {write_view(paths, out, tokenizer)}")
+        return
+    server = make_server(gather(paths, tokenizer), ", ".join(p.name for p in paths), port)
+    typer.echo(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
 def main() -> None:
     """Entry point: expected errors (bad input, missing files) print one line, not a traceback."""
     from core.errors import MnmError

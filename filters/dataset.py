@@ -95,7 +95,8 @@ def split_by_state(examples: Sequence[Example], val_fraction: float, seed: int =
     return [e for e in examples if e.state_id not in val_states], [e for e in examples if e.state_id in val_states]
 
 
-def _source(e: Example) -> str:
+def example_source(e: Example) -> str:
+    """The composition column of an example: its provenance source, with the balancing reason."""
     reason = e.meta.get("balance")
     return f"{e.provenance.source}:{reason}" if reason else e.provenance.source
 
@@ -107,10 +108,10 @@ def composition(train: Sequence[Example], val: Sequence[Example]) -> dict[str, A
     for split, examples in (("train", train), ("val", val)):
         for e in examples:
             key = (e.group, e.template)
-            rows[key][_source(e)] += 1
+            rows[key][example_source(e)] += 1
             rows[key][split] += 1
             states[key].add(e.state_id)
-    sources = sorted({_source(e) for e in [*train, *val]})
+    sources = sorted({example_source(e) for e in [*train, *val]})
     table = [{"group": g, "template": t, **{s: rows[(g, t)][s] for s in sources},
               "states": len(states[(g, t)]), "train": rows[(g, t)]["train"], "val": rows[(g, t)]["val"]}
              for g, t in sorted(rows)]
