@@ -131,13 +131,13 @@ def example_detail(e: Example, split: str, tokenizer: Any = None) -> dict[str, A
 
 
 def _curves(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Runs whose names hold a round (``round-<k>/<series>``): one curve of overall success per series."""
+    """Runs whose names hold a round (``round-<k>/<series>``): one curve of the paper's average (mean of the group rates) per series."""
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in summaries:
         m = ROUND.search(s["run"])
         if m:
             label = s["run"][m.end():].strip("/") or s["run"][: m.start()].strip("/")
-            series[label].append({"round": int(m.group(1)), "run": s["run"], **s["overall"]})
+            series[label].append({"round": int(m.group(1)), "run": s["run"], **s["avg"]})
     return [{"series": k, "points": sorted(v, key=lambda p: p["round"])}
             for k, v in sorted(series.items()) if len({p["round"] for p in v}) > 1]
 

@@ -174,7 +174,7 @@ function runsPage(root) {
   root.append(el("div", {class: "muted"}, "success (%) per group: the mean over trials of each trial's rate, ± the " +
     "standard error across trials; tokens, calls and wall time per episode; failed = endpoint or workspace failures"),
     table([...rep.header, "terminations"], rep.rows.map(r => ({cells: [...r, terms(r[0])]}))));
-  if (INDEX.curves.length) { root.append(el("h2", {}, "Round over round (overall success)")); root.append(curve(INDEX.curves)); }
+  if (INDEX.curves.length) { root.append(el("h2", {}, "Round over round (avg: mean of the group rates)")); root.append(curve(INDEX.curves)); }
 }
 
 function curve(curves) {
