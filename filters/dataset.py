@@ -25,13 +25,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import DataError
 from core.examples import Example
+from core.revision import git_revision
 from core.store import read_jsonl, write_atomic
 from filters.balance import BalanceConfig, Candidate, balance, failure_counts
 from filters.correct import load_corrections
 from filters.examples import trajectory_examples
 from filters.export import FORMATS, Format, export
 from tasks.report import load_run
-from tasks.runner import git_revision
 
 
 class DatasetConfig(BaseModel):
