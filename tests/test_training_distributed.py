@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import torch
 import yaml
@@ -67,7 +68,7 @@ def test_every_process_gets_the_same_number_of_micro_batches():
     assert micro_batches([7, 8, 9], 0, 2, 1) == [[7], [9]]
     assert micro_batches([7, 8, 9], 1, 2, 1) == [[8], []]
     assert micro_batches([7], 1, 2, 2) == [[]]
-    assert micro_batches([1, 2, 3, 4, 5], 1, 2, 2) == [[2, 4]]
+    assert micro_batches([1, 2, 3, 4, 5], 1, 2, 2) == [[2, 4], []]  # process 0 has [1, 3], [5]
 
 
 @pytest.mark.parametrize("train_key, steps", [("train3", 4), ("train", 6)])
@@ -94,13 +95,15 @@ def test_kill_minus_nine_then_resume_reproduces_the_uninterrupted_losses(setup):
               "save_every": 3}  # 5 examples -> 3 steps per epoch, 12 steps
     straight = run_two(setup, setup["root"] / "straight", **common)
     killed = setup["root"] / "killed"
-    proc = torchrun(write_config(setup, killed, **common), start_new_session=True)
+    proc = torchrun(write_config(setup, killed, **common))
     deadline = time.monotonic() + TIMEOUT
     while not (killed / "checkpoints" / "step-000003").exists():
         assert proc.poll() is None, proc.stdout.read()[-4000:]
         assert time.monotonic() < deadline, "no checkpoint in time"
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and its workers, as a cancelled job
+    launcher = psutil.Process(proc.pid)
+    for p in [launcher, *launcher.children(recursive=True)]:  # workers run in their own sessions
+        p.send_signal(signal.SIGKILL)  # as a cancelled job: no handler, no cleanup
     proc.communicate(timeout=60)
     assert not (killed / "adapter").exists(), "the run finished before the kill; nothing was tested"
     interrupted_at = max(int(p.name.split("-")[1]) for p in (killed / "checkpoints").glob("step-*"))
