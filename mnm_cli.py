@@ -185,7 +185,7 @@ def officebench_audit() -> None:
 
 @app.command()
 def train(
-    config: Annotated[Path, typer.Argument(help="training config YAML (see training/configs/round.example.yaml)")],
+    config: Annotated[Path, typer.Argument(help="training config YAML (see training/configs/round-1.yaml)")],
     set_: Overrides = None,
 ) -> None:
     """Distil hints into a new LoRA adapter (per-token KL, teacher = the base reading the hints)."""

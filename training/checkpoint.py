@@ -59,7 +59,7 @@ def save_checkpoint(root: Path, step: int, accelerator: Accelerator, model: torc
     path = root / f"{PREFIX}{step:06d}"
     if accelerator.is_main_process:
         def write(tmp: Path) -> None:
-            accelerator.unwrap_model(model).save_pretrained(tmp, state_dict=model_state)
+            accelerator.unwrap_model(model).save_pretrained(tmp, state_dict=model_state, save_embedding_layers=False)
             torch.save(optim_state, tmp / "optimizer.pt")
             torch.save({"scheduler": scheduler.state_dict(), "rng": rngs}, tmp / "trainer.pt")
             write_atomic(tmp / "state.json", json.dumps({"step": step, "processes": len(rngs), **state}, indent=1))

@@ -22,7 +22,8 @@ class LoraSettings(BaseModel):
     alpha: int | None = Field(None, description="LoRA alpha; None means 2 x rank (the paper)")
     dropout: float = Field(0.05, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
-    output_layer: bool = Field(False, description="also adapt the output layer (vLLM cannot serve that)")
+    output_layer: bool = Field(True, description="also adapt the output layer, as the paper did; the adapter "
+                               "then needs merging to be served by vLLM (rounds merge anyway)")
 
     @property
     def lora_alpha(self) -> int:

@@ -252,7 +252,7 @@ def evaluate(model: torch.nn.Module, peft_model: PeftModel, items: list[Item], t
 def _save_adapter(path: Path, model: PeftModel, model_state: dict[str, Any], config: TrainConfig,
                   steps: int) -> None:
     def write(tmp: Path) -> None:
-        model.save_pretrained(tmp, state_dict=model_state)
+        model.save_pretrained(tmp, state_dict=model_state, save_embedding_layers=False)  # LoRA only, no base lm_head
         record = {"kind": "adapter", "base_model": describe_model(config.base_model, digests=False),
                   "adapters": [describe_model(a) for a in config.adapters],
                   "train_data": describe_datasets(config.train_data),
