@@ -147,9 +147,11 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
                                           reduction="sum").item() / seconds
         done = step + 1
         if metrics is not None:
-            metrics.log("train", done, {"loss": loss_value, "lr": scheduler.get_last_lr()[0],
-                                        "grad_norm": float(grad_norm), "epoch": epoch,
-                                        "tokens_per_s": tokens_per_s, "seconds": seconds})
+            record = {"loss": loss_value, "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
+                      "epoch": epoch, "tokens_per_s": tokens_per_s, "seconds": seconds}
+            if accelerator.device.type == "cuda":  # the main process's peak since it started
+                record["peak_memory_gib"] = torch.cuda.max_memory_allocated(accelerator.device) / 2**30
+            metrics.log("train", done, record)
         bar.update()
         bar.set_postfix(loss=f"{loss_value:.4f}", tok_s=f"{tokens_per_s:.0f}")
         if val_items and (done % config.eval_every == 0 or done == total):
