@@ -30,6 +30,7 @@ from torch.distributed.checkpoint.state_dict import (
     set_optimizer_state_dict,
 )
 
+from core.errors import ConfigError
 from core.store import write_atomic
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ def restore_training_state(path: Path, accelerator: Accelerator, model: torch.nn
     """Every process calls this after ``accelerator.prepare``: the optimiser state is read by the main
     process and scattered to the shards; scheduler and this process's RNG states are restored.
     Returns ``state.json``."""
+    if not (path / "optimizer.pt").exists():
+        raise ConfigError(f"{path}: no optimizer.pt (a checkpoint of an older mnm); resume it with that "
+                          "version, or set resume=false")
     several = accelerator.num_processes > 1
     full = torch.load(path / "optimizer.pt", weights_only=False) if accelerator.is_main_process else {}
     set_optimizer_state_dict(model, _inner(optimizer), full,
