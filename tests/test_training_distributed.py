@@ -3,6 +3,7 @@ refusal of processes that did not form a group."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -96,15 +97,18 @@ def test_kill_minus_nine_then_resume_reproduces_the_uninterrupted_losses(setup):
     straight = run_two(setup, setup["root"] / "straight", **common)
     killed = setup["root"] / "killed"
     proc = torchrun(write_config(setup, killed, **common))
-    deadline = time.monotonic() + TIMEOUT
-    while not (killed / "checkpoints" / "step-000003").exists():
-        assert proc.poll() is None, proc.stdout.read()[-4000:]
-        assert time.monotonic() < deadline, "no checkpoint in time"
-        time.sleep(0.02)
     launcher = psutil.Process(proc.pid)
-    for p in [launcher, *launcher.children(recursive=True)]:  # workers run in their own sessions
-        p.send_signal(signal.SIGKILL)  # as a cancelled job: no handler, no cleanup
-    proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not (killed / "checkpoints" / "step-000003").exists():
+            assert proc.poll() is None, proc.stdout.read()[-4000:]
+            assert time.monotonic() < deadline, "no checkpoint in time"
+            time.sleep(0.02)
+    finally:
+        for p in [launcher, *launcher.children(recursive=True)]:  # workers run in their own sessions
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.send_signal(signal.SIGKILL)  # as a cancelled job: no handler, no cleanup
+        proc.communicate(timeout=60)
     assert not (killed / "adapter").exists(), "the run finished before the kill; nothing was tested"
     interrupted_at = max(int(p.name.split("-")[1]) for p in (killed / "checkpoints").glob("step-*"))
     assert interrupted_at < 12
