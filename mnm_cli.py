@@ -101,6 +101,7 @@ def report(
 def serve(
     model: Annotated[str, typer.Argument(help="HF model name or merged checkpoint directory")],
     port: int = 8000,
+    host: Annotated[str, typer.Option(help="0.0.0.0 to answer other machines (a cluster node)")] = "127.0.0.1",
     tensor_parallel: int = 1,
     replicas: int = 1,
     max_model_len: int = 16384,
@@ -110,7 +111,7 @@ def serve(
     from core.serving import ServeConfig, describe, start
     from core.settings import get_settings
 
-    cfg = ServeConfig(model=model, port=port, tensor_parallel=tensor_parallel, replicas=replicas,
+    cfg = ServeConfig(model=model, host=host, port=port, tensor_parallel=tensor_parallel, replicas=replicas,
                       max_model_len=max_model_len)
     typer.echo(describe(cfg))
     if run:
@@ -253,7 +254,7 @@ def humaneval_passk(
 
 @app.command()
 def train(
-    config: Annotated[Path, typer.Argument(help="training config YAML (see training/configs/round.example.yaml)")],
+    config: Annotated[Path, typer.Argument(help="training config YAML (see training/configs/round-1.yaml)")],
     set_: Overrides = None,
 ) -> None:
     """Distil hints into a new LoRA adapter (per-token KL, teacher = the base reading the hints)."""

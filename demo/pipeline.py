@@ -121,7 +121,7 @@ class Demo:
         config = TrainConfig(
             base_model=base, train_data=[data / "train.jsonl"],
             val_data=[data / "val.jsonl"] if (data / "val.jsonl").read_text().strip() else [],
-            output_dir=out / "train", lora=LoraSettings(rank=c.lora_rank, dropout=0.0),
+            output_dir=out / "train", lora=LoraSettings(rank=c.lora_rank, dropout=0.0, output_layer=False),
             optim=OptimSettings(lr=c.kl_lr, warmup_steps=min(10, c.kl_steps)),
             loss=LossSettings(kind="forward_kl", temperature=c.kl_temperature), hint_dropout=c.hint_dropout,
             epochs=10_000, max_steps=c.kl_steps, micro_batch_size=c.kl_batch, dtype="float32",

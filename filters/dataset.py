@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import DataError
 from core.examples import Example
+from core.revision import git_revision
 from core.store import read_jsonl, write_atomic
 from filters.balance import BalanceConfig, Candidate, balance, failure_counts
 from filters.correct import load_corrections
@@ -32,7 +33,6 @@ from filters.examples import trajectory_examples
 from filters.export import FORMATS, Format, export
 from tasks.registry import evaluation_splits
 from tasks.report import load_run
-from tasks.runner import git_revision
 
 
 class DatasetConfig(BaseModel):

@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +38,7 @@ from core.config import dump_config, load_config, load_yaml
 from core.heap import frozen_heap
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig
+from core.revision import git_revision
 from core.store import JsonlStore, write_atomic
 from core.trajectory import Trajectory
 from tasks.asyncio_compat import run_sync
@@ -110,15 +110,6 @@ def select_tasks(benchmark: Benchmark, sel: TaskSelection) -> TaskSet:
     if sel.limit:
         ts = ts.sample(sel.limit, seed=sel.seed)
     return ts
-
-
-def git_revision() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).parent)
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
 
 
 def _record_config(config: CollectConfig) -> None:

@@ -11,16 +11,20 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from peft.tuners.lora import LoraLayer
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from core.config import load_config
+from core.errors import ConfigError
 from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
 from training.config import TrainConfig
+from training.data import collate, prepare
+from training.losses import token_loss, token_weights
 from training.merge import merge
 from training.metrics import MetricsLog
 from training.model import add_lora, check_teacher_differs, load_model
-from training.trainer import train
+from training.trainer import batch_loss, train
 
 TRAIN_ROUND = Path(__file__).resolve().parents[1] / "training" / "train_round.py"
 
@@ -135,8 +139,22 @@ def test_config_loads_from_yaml_with_overrides(setup, tmp_path):
     assert (defaults.lora.rank, defaults.lora.lora_alpha, defaults.lora.dropout) == (128, 256, 0.05)
     assert (defaults.optim.lr, defaults.optim.weight_decay, defaults.optim.warmup_steps) == (1e-5, 0.02, 30)
     assert (defaults.loss.temperature, defaults.hint_dropout, defaults.epochs) == (2.0, 0.9, 2)
-    example = load_config(TrainConfig, TRAIN_ROUND.parent / "configs" / "round.example.yaml")
-    assert example.lora == defaults.lora and example.optim == defaults.optim and example.loss == defaults.loss
+    assert defaults.lora.output_layer  # the paper's targets: every linear layer, the output layer too
+
+
+@pytest.mark.parametrize("k, epochs", [(1, 2), (2, 6), (3, 6)])
+def test_round_configs_have_the_papers_settings_and_a_global_batch(k, epochs):
+    config = load_config(TrainConfig, TRAIN_ROUND.parent / "configs" / f"round-{k}.yaml")
+    defaults = TrainConfig(base_model="b", train_data=["d"], output_dir="o")
+    assert config.lora == defaults.lora and config.optim == defaults.optim and config.loss == defaults.loss
+    assert (config.epochs, config.optim.lr, config.optim.warmup_steps) == (epochs, 1e-5, 30)
+    assert config.base_model == Path("runs/exp/round-0/model" if k == 1 else f"runs/exp/round-{k - 1}/merged")
+    for gpus in (1, 2, 4, 8):  # the paper's global batch 8 on any GPU count that divides it
+        assert config.accumulation(gpus) * config.micro_batch_size * gpus == 8
+    with pytest.raises(ConfigError, match="global_batch 8 is not a multiple"):
+        config.accumulation(3)
+    with pytest.raises(ConfigError, match="not both"):
+        load_config(TrainConfig, TRAIN_ROUND.parent / "configs" / f"round-{k}.yaml", ["grad_accum=2"])
 
 
 def test_teacher_guard_catches_an_adapter_that_changes_nothing(setup):
@@ -175,3 +193,50 @@ def test_bf16_weights_keep_fp32_adapter_and_loss(setup):
     adapter = train(config_for(setup, out, dtype="bfloat16", max_steps=1, val_data=[]), progress=False)
     assert {t.dtype for t in load_file(adapter / "adapter_model.safetensors").values()} == {torch.float32}
     assert math.isfinite(losses(out)[1])
+
+
+def test_output_layer_lora_loss_and_gradients_equal_full_logits(setup):
+    """``lora.output_layer``: the chunked loss uses W + ΔW of the output layer and trains its LoRA;
+    value and every LoRA gradient equal autograd through the model's own full logits."""
+    config = config_for(setup, setup["root"] / "unused", lora={"rank": 4, "dropout": 0.0, "output_layer": True})
+    model = add_lora(load_model(setup["base"]), config.lora)
+    assert isinstance(model.get_base_model().lm_head, LoraLayer)
+    torch.manual_seed(1)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            p.data.normal_(std=0.1)  # B = 0 would hide a missing ΔW
+    tokenizer = AutoTokenizer.from_pretrained(setup["base"])
+    items = prepare(tiny_examples(3), tokenizer, 4096)
+    batch = collate([(it.student(tokenizer, 0.5, 0, 0), it.teacher) for it in items], ["a"] * 3,
+                    tokenizer.pad_token_id)
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+
+    loss, _ = batch_loss(model, model, batch, config, samples_in_step=3)
+    ours = torch.autograd.grad(loss, list(params.values()))
+    with torch.no_grad(), model.disable_adapter():
+        z_t = model(input_ids=batch.teacher_ids, attention_mask=batch.teacher_attention).logits[batch.teacher_at]
+    z_s = model(input_ids=batch.student_ids, attention_mask=batch.student_attention).logits[batch.student_at]
+    per_token = token_loss(z_s, z_t, batch.labels, kind="forward_kl", temperature=config.loss.temperature)
+    reference = (per_token * token_weights(batch.target_counts, 3)).sum()
+    expected = torch.autograd.grad(reference, list(params.values()))
+
+    torch.testing.assert_close(loss, reference, rtol=1e-5, atol=1e-7)
+    assert any("lm_head" in n for n in params)
+    for name, got, want in zip(params, ours, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-7, msg=name)
+
+
+def test_output_layer_lora_trains_merges_and_loads_in_plain_transformers(setup):
+    out = setup["root"] / "output-layer"
+    adapter = train(config_for(setup, out / "train", val_data=[], max_steps=2,
+                               lora={"rank": 4, "output_layer": True}), progress=False)
+    saved = load_file(adapter / "adapter_model.safetensors")
+    assert {k for k in saved if "lm_head" in k} == {"base_model.model.lm_head.lora_A.weight",
+                                                   "base_model.model.lm_head.lora_B.weight"}  # not the V x H base
+    merged = merge(setup["base"], [adapter], out / "merged")
+    plain = AutoModelForCausalLM.from_pretrained(merged)  # no peft involved
+    base = AutoModelForCausalLM.from_pretrained(setup["base"])
+    assert not torch.allclose(plain.lm_head.weight, base.lm_head.weight)
+    ids = torch.arange(5, 40).unsqueeze(0)
+    torch.testing.assert_close(logits(plain, ids), logits(load_model(setup["base"], [adapter], stacked=True), ids),
+                               rtol=1e-4, atol=1e-4)

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from core.errors import ConfigError
+
 LossKind = Literal["forward_kl", "reverse_kl", "jsd", "xent"]
 
 
@@ -20,7 +22,8 @@ class LoraSettings(BaseModel):
     alpha: int | None = Field(None, description="LoRA alpha; None means 2 x rank (the paper)")
     dropout: float = Field(0.05, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
-    output_layer: bool = Field(False, description="also adapt the output layer (vLLM cannot serve that)")
+    output_layer: bool = Field(True, description="also adapt the output layer, as the paper did; the adapter "
+                               "then needs merging to be served by vLLM (rounds merge anyway)")
 
     @property
     def lora_alpha(self) -> int:
@@ -65,7 +68,9 @@ class TrainConfig(BaseModel):
     epochs: int = Field(2, gt=0)
     max_steps: int | None = Field(None, gt=0, description="stop after this many optimiser steps")
     micro_batch_size: int = Field(1, gt=0)
-    grad_accum: int = Field(1, gt=0)
+    grad_accum: int = Field(1, gt=0, description="micro-batches per process per step (without global_batch)")
+    global_batch: int | None = Field(None, gt=0, description="examples per optimiser step over all processes; "
+                                     "grad_accum is derived from it, so the objective does not depend on the GPUs")
     max_length: int = Field(4096, gt=0, description="longer teacher sequences are skipped in training")
     val_max_length: int = Field(8192, gt=0)
     seed: int = 0
@@ -81,4 +86,16 @@ class TrainConfig(BaseModel):
     def _needs_data(self) -> TrainConfig:
         if not self.train_data:
             raise ValueError("train_data is empty")
+        if self.global_batch is not None and self.grad_accum != 1:
+            raise ValueError("set global_batch or grad_accum, not both (global_batch derives grad_accum)")
         return self
+
+    def accumulation(self, processes: int) -> int:
+        """Micro-batches per process per optimiser step on ``processes`` processes."""
+        if self.global_batch is None:
+            return self.grad_accum
+        per_pass = self.micro_batch_size * processes
+        if self.global_batch % per_pass:
+            raise ConfigError(f"global_batch {self.global_batch} is not a multiple of micro_batch_size "
+                              f"{self.micro_batch_size} x {processes} processes")
+        return self.global_batch // per_pass

@@ -82,14 +82,15 @@ def output_weights(model: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     """The output layer's weight ``[V, H]`` for the student (adapter on) and the teacher (base).
 
     With a LoRA on the output layer the student's weight is ``W + ΔW`` (differentiable in the
-    adapter; LoRA dropout is not applied on this layer).
+    adapter; LoRA dropout is not applied on this layer), rounded to the weights' dtype: exactly the
+    output layer of the merged checkpoint, which is saved in that dtype.
     """
     out = _causal_lm(model).get_output_embeddings()
     if not isinstance(out, LoraLayer):
         return _full(out.weight), _full(out.weight)
     base = _full(out.get_base_layer().weight)
     delta = sum(out.get_delta_weight(name) for name in out.active_adapters if name in out.lora_A)
-    return base + _full(delta), base
+    return (base + _full(delta)).to(base.dtype), base
 
 
 def _full(weight: torch.Tensor) -> torch.Tensor:

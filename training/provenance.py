@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from core.revision import git_revision, package_version
 from core.store import file_sha256
 
 FILE = "provenance.json"
@@ -30,5 +30,6 @@ def describe_datasets(paths: Sequence[str | Path]) -> list[dict[str, str]]:
 
 
 def stamp() -> dict[str, Any]:
-    return {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "versions": {pkg: version(pkg) for pkg in ("mnm", "torch", "transformers", "peft")}}
+    """When and by which code; a version that cannot be found is recorded as ``unknown``, never raised."""
+    return {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git_revision": git_revision(),
+            "versions": {pkg: package_version(pkg) for pkg in ("mnm", "torch", "transformers", "peft")}}

@@ -4,8 +4,10 @@ Top to bottom: config -> data -> model (base + earlier adapters merged in memory
 optimiser -> resume -> loop (batch of the step, micro-batches with accumulation, clip, step, log,
 validate, checkpoint) -> final adapter with provenance.
 
-Multi-GPU: run under ``accelerate launch`` (see training/README.md); each process takes every
-``world``-th example of a step's batch, and the loss weights use the step's global sample count.
+Several processes: run under ``accelerate launch`` or ``torchrun`` (see training/README.md); each
+process takes every ``world``-th example of a step's batch, and the loss weights use the step's
+global sample count. Every process runs the same number of micro-batches in every step (one
+without data runs a zero-weight pass), so all join every collective of DDP and FSDP.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -28,10 +31,16 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
 from core.config import dump_config
-from core.errors import DataError
+from core.errors import ConfigError, DataError
 from core.examples import Example
 from core.store import write_atomic
-from training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, save_dir_atomic
+from training.checkpoint import (
+    latest_checkpoint,
+    load_adapter_weights,
+    restore_training_state,
+    save_checkpoint,
+    save_dir_atomic,
+)
 from training.config import TrainConfig
 from training.data import Batch, Item, collate, epoch_order, load_examples, prepare
 from training.losses import chunked_token_loss, token_weights
@@ -54,9 +63,12 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
     if (out / "adapter").exists():
         log.info("%s already holds a finished adapter", out / "adapter")
         return out / "adapter"
-    out.mkdir(parents=True, exist_ok=True)
     set_seed(config.seed)
     accelerator = Accelerator()
+    _refuse_lone_processes(accelerator)
+    world = accelerator.num_processes
+    accum = config.accumulation(world)
+    out.mkdir(parents=True, exist_ok=True)
     if accelerator.is_main_process:
         write_atomic(out / "config.yaml", dump_config(config))
 
@@ -76,12 +88,13 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
 
     checkpoints = out / "checkpoints"
     resume_from = latest_checkpoint(checkpoints) if config.resume else None
-    start = load_checkpoint(resume_from, peft_model, optimizer, scheduler)["step"] if resume_from else 0
+    if resume_from:
+        load_adapter_weights(resume_from, peft_model)
     model, optimizer = accelerator.prepare(peft_model, optimizer)
+    start = restore_training_state(resume_from, accelerator, model, optimizer, scheduler)["step"] if resume_from else 0
     peft_model.train()
 
-    world = accelerator.num_processes
-    per_step = config.micro_batch_size * config.grad_accum * world
+    per_step = config.micro_batch_size * accum * world
     steps_per_epoch = math.ceil(len(train_items) / per_step)
     total = config.epochs * steps_per_epoch
     if config.max_steps is not None:
@@ -103,20 +116,24 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
     for step in range(start, end):
         epoch, k = divmod(step, steps_per_epoch)
         chosen = epoch_order(len(train_items), config.seed, epoch)[k * per_step:(k + 1) * per_step]
-        mine = chosen[accelerator.process_index::world]
-        micro = [mine[i:i + config.micro_batch_size] for i in range(0, len(mine), config.micro_batch_size)]
+        micro = micro_batches(chosen, accelerator.process_index, world, config.micro_batch_size)
         started = time.perf_counter()
         loss_sum, tokens = torch.zeros((), device=accelerator.device), 0
         for j, indices in enumerate(micro):
+            filler = not indices  # this process has no example left: a zero-weight pass keeps it in step
+            indices = indices or chosen[:1]
             pairs = [(train_items[i].student(tokenizer, config.hint_dropout, config.seed, epoch),
                       train_items[i].teacher) for i in indices]
             batch = collate(pairs, [train_items[i].example.group for i in indices], pad_id).to(accelerator.device)
             sync = contextlib.nullcontext() if j == len(micro) - 1 else accelerator.no_sync(model)
             with sync:
                 loss, _ = batch_loss(model, peft_model, batch, config, samples_in_step=len(chosen))
+                if filler:
+                    loss = loss * 0.0
                 accelerator.backward(loss * world)
-            loss_sum += loss.detach()
-            tokens += batch.tokens
+            if not filler:
+                loss_sum += loss.detach()
+                tokens += batch.tokens
         grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.optim.clip_norm)
         optimizer.step()
         scheduler.step()
@@ -130,19 +147,18 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
                                           reduction="sum").item() / seconds
         done = step + 1
         if metrics is not None:
-            metrics.log("train", done, {"loss": loss_value, "lr": scheduler.get_last_lr()[0],
-                                        "grad_norm": float(grad_norm), "epoch": epoch,
-                                        "tokens_per_s": tokens_per_s, "seconds": seconds})
+            record = {"loss": loss_value, "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
+                      "epoch": epoch, "tokens_per_s": tokens_per_s, "seconds": seconds}
+            if accelerator.device.type == "cuda":  # the main process's peak since it started
+                record["peak_memory_gib"] = torch.cuda.max_memory_allocated(accelerator.device) / 2**30
+            metrics.log("train", done, record)
         bar.update()
         bar.set_postfix(loss=f"{loss_value:.4f}", tok_s=f"{tokens_per_s:.0f}")
         if val_items and (done % config.eval_every == 0 or done == total):
             validate(done)
         if done % config.save_every == 0 or done == end:
-            model_state = accelerator.get_state_dict(model)  # collective under FSDP
-            if accelerator.is_main_process:
-                save_checkpoint(checkpoints, done, accelerator.unwrap_model(model), optimizer, scheduler,
-                                {"epoch": epoch, "loss": loss_value}, model_state)
-            accelerator.wait_for_everyone()
+            save_checkpoint(checkpoints, done, accelerator, model, optimizer, scheduler,
+                            {"epoch": epoch, "loss": loss_value})
     bar.close()
     if metrics is not None:
         metrics.close()
@@ -153,6 +169,25 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
         _save_adapter(out / "adapter", accelerator.unwrap_model(model), model_state, config, total)
     accelerator.wait_for_everyone()
     return out / "adapter"
+
+
+def micro_batches(chosen: list[int], rank: int, world: int, size: int) -> list[list[int]]:
+    """This process's micro-batches of a step's examples ``chosen``: every ``world``-th example from
+    ``rank``, in micro-batches of ``size``. All processes get the same number of micro-batches;
+    trailing ones are empty where a process has fewer examples (the step's last, short batch)."""
+    mine = chosen[rank::world]
+    count = math.ceil(math.ceil(len(chosen) / world) / size)
+    return [mine[i * size:(i + 1) * size] for i in range(count)]
+
+
+def _refuse_lone_processes(accelerator: Accelerator) -> None:
+    """Several processes launched (``WORLD_SIZE``) that did not form one process group would each
+    train alone and collide writing the same output directory."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched != accelerator.num_processes:
+        raise ConfigError(f"{launched} processes were launched (WORLD_SIZE) but accelerate sees "
+                          f"{accelerator.num_processes} with no process group joining them; on CPU set "
+                          "ACCELERATE_USE_CPU=true (torchrun) or use accelerate launch on GPUs")
 
 
 def _training_examples(config: TrainConfig) -> list[Example]:
@@ -219,7 +254,7 @@ def evaluate(model: torch.nn.Module, peft_model: PeftModel, items: list[Item], t
 def _save_adapter(path: Path, model: PeftModel, model_state: dict[str, Any], config: TrainConfig,
                   steps: int) -> None:
     def write(tmp: Path) -> None:
-        model.save_pretrained(tmp, state_dict=model_state)
+        model.save_pretrained(tmp, state_dict=model_state, save_embedding_layers=False)  # LoRA only, no base lm_head
         record = {"kind": "adapter", "base_model": describe_model(config.base_model, digests=False),
                   "adapters": [describe_model(a) for a in config.adapters],
                   "train_data": describe_datasets(config.train_data),

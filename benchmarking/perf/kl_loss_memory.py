@@ -2,6 +2,8 @@
 
 1. Loss step (forward + backward of the student hidden states) at vocabulary 128,256, hidden 1,024
    and 2,048 target tokens (defaults), forward KL at T = 2, fp32.
+   With ``liger-kernel`` installed and a CUDA device, also Liger's fused linear JSD at β = 0
+   (forward KL, token mean; its own reduction, so only its memory and time compare).
 2. A full training step (teacher + student forwards, loss, backward, AdamW) of a tiny LoRA'd Llama,
    in training tokens/s (student + teacher tokens per second).
 
@@ -36,6 +38,23 @@ from training.losses import chunked_token_loss, naive_token_loss, token_weights
 LOSSES = {"naive": naive_token_loss, "chunked": chunked_token_loss}
 
 
+def liger_token_loss(h_s, w_s, h_t, w_t, labels, weights, *, kind, temperature):
+    """Liger's fused linear JSD with β = 0 (forward KL); same call shape as the project's losses."""
+    from liger_kernel.transformers import LigerFusedLinearJSD
+
+    assert kind == "forward_kl"
+    return LigerFusedLinearJSD(jsd_beta=0.0, temperature=temperature)(h_s, w_s, h_t, w_t), None
+
+
+def loss_variants(device: str) -> dict:
+    """The loss-step variants: ours, and Liger's where it runs (CUDA, package installed)."""
+    try:
+        import liger_kernel  # noqa: F401
+    except ImportError:
+        return LOSSES
+    return {**LOSSES, "liger": liger_token_loss} if device.startswith("cuda") else LOSSES
+
+
 def loss_inputs(args: argparse.Namespace, tokens: int, vocab: int) -> dict:
     device, dtype = torch.device(args.device), getattr(torch, args.dtype)
     torch.manual_seed(0)
@@ -53,7 +72,7 @@ def loss_step(variant: str, inputs: dict, args: argparse.Namespace) -> float:
         opts["chunk_tokens"] = args.chunk_tokens
     inputs["h_s"].grad = None
     start = time.perf_counter()
-    loss, _ = LOSSES[variant](**inputs, **opts)
+    loss, _ = loss_variants(args.device)[variant](**inputs, **opts)
     loss.backward()
     if args.device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -119,13 +138,13 @@ def train_step(variant: str, setup: tuple, args: argparse.Namespace) -> float:
     return time.perf_counter() - start
 
 
-def best_times(step: Callable[[str], float], repeats: int) -> dict[str, float]:
-    """Best time per variant, alternating variants so both see the same machine load."""
-    times: dict[str, list[float]] = {v: [] for v in LOSSES}
-    for v in LOSSES:  # warm-up
+def best_times(step: Callable[[str], float], repeats: int, variants: dict = LOSSES) -> dict[str, float]:
+    """Best time per variant, alternating variants so all see the same machine load."""
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    for v in variants:  # warm-up
         step(v)
     for _ in range(repeats):
-        for v in LOSSES:
+        for v in variants:
             times[v].append(step(v))
     return {v: min(t) for v, t in times.items()}
 
@@ -153,14 +172,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--step-hidden", type=int, default=64, help="hidden size of the tiny model")
     parser.add_argument("--step-tokens", type=int, default=512, help="teacher sequence length")
-    parser.add_argument("--peak-of", choices=list(LOSSES), help=argparse.SUPPRESS)
+    parser.add_argument("--peak-of", choices=[*LOSSES, "liger"], help=argparse.SUPPRESS)
     args, argv = parser.parse_args(), sys.argv[1:]
     if args.peak_of:
         print(peak_memory(args.peak_of, args))
         return
-    peak = {v: measure_peak_in_subprocess(v, argv) for v in LOSSES}
+    variants = loss_variants(args.device)
+    peak = {v: measure_peak_in_subprocess(v, argv) for v in variants}
     inputs = loss_inputs(args, args.tokens, args.vocab)
-    loss_seconds = best_times(lambda v: loss_step(v, inputs, args), args.repeats)
+    loss_seconds = best_times(lambda v: loss_step(v, inputs, args), args.repeats, variants)
     setup = tiny_training_setup(args)
     step_seconds = best_times(lambda v: train_step(v, setup, args), args.repeats)
     tokens = setup[2].tokens
@@ -170,6 +190,9 @@ def main() -> None:
     for v in LOSSES:
         print(f"{v:8s} loss-step peak {peak[v]:9.1f} MiB   loss step {loss_seconds[v]:7.3f} s   "
               f"train step {tokens / step_seconds[v]:9.0f} tokens/s")
+    if "liger" in variants:
+        print(f"liger    loss-step peak {peak['liger']:9.1f} MiB   loss step {loss_seconds['liger']:7.3f} s   "
+              f"(fused linear JSD, beta 0); chunked/liger peak memory {peak['chunked'] / peak['liger']:.3f}x")
     print(f"chunked/naive: loss-step peak memory {peak['chunked'] / peak['naive']:.3f}x, "
           f"loss-step time {loss_seconds['chunked'] / loss_seconds['naive']:.3f}x, "
           f"train tokens/s {step_seconds['naive'] / step_seconds['chunked']:.3f}x")
