@@ -52,7 +52,7 @@ def test_training_from_a_plain_checkout_writes_the_adapter_with_provenance(tmp_p
     env = {"PYTHONPATH": f"{checkout}:{site_without_mnm(tmp_path / 'site')}", "PATH": "/usr/bin:/bin",
            "HOME": str(tmp_path), "WANDB_MODE": "disabled", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     probe = subprocess.run([sys.executable, "-S", "-c", "import importlib.metadata as m; m.version('mnm')"],
-                           env=env, capture_output=True, text=True)
+                           env=env, cwd=tmp_path, capture_output=True, text=True)  # not the repo (mnm.egg-info)
     assert "PackageNotFoundError" in probe.stderr  # the situation of the bug: no installed mnm
     run = subprocess.run([sys.executable, "-S", "-m", "training.launch", str(config)], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=600)
