@@ -61,8 +61,11 @@ class Workspace:
             if self._starting is not None:
                 starting, self._starting = self._starting, None
                 await starting
-            if self._worker is None or self._stale:  # a cancelled cell, or a restart that failed
-                why = "the previous cell did not finish" if self._stale else "the workspace had no worker"
+            orphaned = self._worker is not None and self.server.orphaned(self._worker.pid)
+            if self._worker is None or self._stale or orphaned:  # a cancelled cell, a failed restart, a dead server
+                why = ("the previous cell did not finish" if self._stale else
+                       "the workspace server died (a cell may have killed it)" if orphaned else
+                       "the workspace had no worker")
                 await self._restart()
                 self._pending_note = f"{why}, so the workspace {_LOST}"
             try:
