@@ -9,6 +9,7 @@ import signal
 import textwrap
 from pathlib import Path
 
+import psutil
 import pytest
 
 from agent.workspace import WorkspaceConfig, WorkspaceServer
@@ -90,3 +91,77 @@ async def test_workers_die_with_their_server(server, tmp_path) -> None:
         assert result.status == "crashed" and "workspace server died" in result.note, result
         assert _gone(spawned | {old})
         assert (await ws.run("lookup(1)")).stdout == "1\n"
+
+
+async def test_a_forked_child_never_answers_for_the_worker(server, tmp_path) -> None:
+    """The child of ``os.fork()`` in a cell runs on to the end of the cell; only the worker answers."""
+    async with await server.spawn(_tools(tmp_path), config=FAST) as ws:
+        forked = await ws.run("import os, sys\npid = os.fork()\nprint('child' if pid == 0 else 'parent')\n"
+                              "if pid:\n    os.waitpid(pid, 0)")
+        assert forked.status == "ok" and sorted(forked.stdout.split()) == ["child", "parent"], forked
+        for i in range(5):
+            assert (await ws.run(f"{i} * 10")).stdout == f"{i * 10}\n"
+
+
+async def test_a_reply_for_another_cell_is_refused(server, tmp_path) -> None:
+    """Even a process that writes a well-formed reply into the worker's channel cannot swap observations."""
+    async with await server.spawn(_tools(tmp_path), config=FAST) as ws:
+        forge = textwrap.dedent("""
+            import json, os, stat, struct
+            data = json.dumps({'cell': 99, 'stdout': 'forged', 'stderr': '', 'exception': ''}).encode()
+            for fd in range(3, 100):
+                try:
+                    if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                        os.write(fd, struct.pack('!I', len(data)) + data)
+                except OSError:
+                    pass
+        """)
+        result = await ws.run(forge)
+        assert result.status == "crashed" and "did not belong to this cell" in result.note, result
+        assert (await ws.run("1 + 1")).stdout == "2\n"
+
+
+@pytest.mark.parametrize("close", ["import os\nos.close(1)\nos.close(2)", "import sys\nsys.stdout.close()",
+                                   "import os\nos.dup2(os.open(os.devnull, os.O_WRONLY), 1)"])
+async def test_closed_standard_streams_are_restored(server, tmp_path, close) -> None:
+    async with await server.spawn(_tools(tmp_path), config=FAST) as ws:
+        await ws.run(close)
+        result = await ws.run("import sys\nprint('back')\nprint('err', file=sys.stderr)")
+        assert (result.status, result.stdout, result.stderr) == ("ok", "back\n", "err\n"), result
+
+
+async def test_runaway_threads_are_reported_and_stopped(server, tmp_path) -> None:
+    config = WorkspaceConfig(cell_timeout_s=10, background_cpu_s=1.0)
+    async with await server.spawn(_tools(tmp_path), config=config) as ws:
+        await ws.run("x = 1")
+        started = await ws.run("import threading\ndef spin():\n    while True:\n        pass\n"
+                               "for _ in range(4):\n    threading.Thread(target=spin, daemon=True).start()")
+        assert "4 thread(s) that cells started are still running" in started.note, started
+        worker = psutil.Process(ws.pid)
+        for _ in range(600):  # until the threads have burnt the allowance between cells
+            if sum(worker.cpu_times()[:2]) > 2.0:
+                break
+            await asyncio.sleep(0.1)
+        after = await ws.run("'x' in globals()")
+        assert after.stdout == "False\n" and after.restarted and "of CPU between cells" in after.note, after
+        assert _gone({worker.pid})
+
+
+async def test_a_cell_that_ignores_its_interrupt_ends_within_its_limit(server, tmp_path) -> None:
+    """The interrupt comes ``interrupt_grace_s`` before the limit, so the kill comes at the limit."""
+    config = WorkspaceConfig(cell_timeout_s=4, interrupt_grace_s=1.5)
+    code = textwrap.dedent("""
+        import signal, time
+        start = time.monotonic()
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            open('interrupted_after', 'w').write(str(time.monotonic() - start))
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        time.sleep(60)
+    """)
+    async with await server.spawn(_tools(tmp_path), config=config) as ws:
+        result = await ws.run(code)
+        assert result.status == "timeout" and result.restarted
+        assert "at its limit of 4 s the workspace was killed" in result.note, result
+        assert float((ws.workdir / "interrupted_after").read_text()) < 4
