@@ -29,23 +29,19 @@ async def test_server_killed_with_requests_queued_is_survived(server, tmp_path) 
     """Eight episodes churn (spawn, cells, close in the background) while one cell kills the server:
     every episode ends, the killer's cell is reported, later workspaces run, close returns."""
     tools = _tools(tmp_path)
-    killed = asyncio.Event()
-    results = []
+    killer, results = [], []
 
     async def churn(i: int) -> None:
         for round_ in range(12):
             ws = await server.spawn(tools, episode_kwargs={"offset": i}, config=FAST, wait=False)
             if i == 0 and round_ == 3:
-                results.append(await ws.run(KILL_SERVER))
-                killed.set()
+                killer.append(await ws.run(KILL_SERVER))
             results.append(await ws.run("lookup(1)"))
             await ws.close(wait=False)
 
     await asyncio.wait_for(asyncio.gather(*(churn(i) for i in range(8))), 120)
-    assert killed.is_set()
+    assert killer[0].status == "crashed" and "workspace server died" in killer[0].note, killer
     assert all(r.status in ("ok", "crashed") for r in results), [r for r in results if r.status not in ("ok", "crashed")]
-    kill = results[[i for i, r in enumerate(results) if "survived" in r.stdout or "server died" in r.note][0]]
-    assert kill.status == "crashed" and "workspace server died" in kill.note, kill
     assert sum(r.status == "ok" for r in results) >= 8 * 12 - 8
     async with await server.spawn(tools, config=FAST) as ws:
         assert (await ws.run("lookup(5)")).stdout == "5\n"
@@ -165,3 +161,41 @@ async def test_a_cell_that_ignores_its_interrupt_ends_within_its_limit(server, t
         assert result.status == "timeout" and result.restarted
         assert "at its limit of 4 s the workspace was killed" in result.note, result
         assert float((ws.workdir / "interrupted_after").read_text()) < 4
+
+
+ESCAPE = textwrap.dedent("""
+    import os, socket, tempfile
+    outcomes = []
+    for path in [{outside!r}, os.path.join(tempfile.gettempdir(), 'mine.txt'), 'here.txt', '/dev/shm/x']:
+        try:
+            open(path, 'w').write('x')
+            outcomes.append('wrote')
+        except OSError as e:
+            outcomes.append(type(e).__name__)
+    try:
+        socket.create_connection(('127.0.0.1', {port}), timeout=2).close()
+        outcomes.append('connected')
+    except OSError as e:
+        outcomes.append(type(e).__name__)
+    print(*outcomes)
+""")
+
+
+async def test_confined_cells_write_only_their_directories_and_reach_no_network(server, tmp_path) -> None:
+    listener = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    outside = tmp_path / "escape.txt"
+    async with await server.spawn(_tools(tmp_path), config=FAST.model_copy(update={"confine": True})) as ws:
+        assert server.confinement_error == "", server.confinement_error  # this machine allows user namespaces
+        result = await ws.run(ESCAPE.format(outside=str(outside), port=port))
+        assert result.stdout.split() == ["OSError", "wrote", "wrote", "wrote", "OSError"], result
+        assert not outside.exists() and (ws.workdir / "here.txt").exists()
+        assert (await ws.run("import os\nos.system('mount -o remount,rw / 2>/dev/null')\n"
+                             f"open({str(outside)!r}, 'w')")).status == "exception"
+        tmpdir = ws.tmpdir
+        assert (tmpdir / "mine.txt").exists()
+    assert not tmpdir.exists()
+    async with await server.spawn(_tools(tmp_path), config=FAST.model_copy(update={"confine": False})) as ws:
+        result = await ws.run(ESCAPE.format(outside=str(outside), port=port))
+        assert result.stdout.split()[0] == "wrote" and result.stdout.split()[-1] == "connected", result
+    listener.close()

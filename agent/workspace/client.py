@@ -27,9 +27,10 @@ class Workspace:
     """
 
     def __init__(self, server: WorkspaceServer, request: dict[str, Any], workdir: Path, owns_workdir: bool,
-                 config: WorkspaceConfig) -> None:
+                 config: WorkspaceConfig, tmpdir: Path | None = None) -> None:
         self.server, self.request, self.config = server, request, config
         self.workdir = workdir
+        self.tmpdir = tmpdir  # the private temporary directory of a confined workspace, removed on close
         self.owns_workdir = owns_workdir
         self.closed = False
         self._worker: WorkerChannel | None = None
@@ -183,11 +184,12 @@ class Workspace:
                 worker, self._worker = self._worker, None
                 await self.server.discard(worker)
         finally:  # also when cancelled, e.g. by the end of the event loop
-            if self.owns_workdir and not self.config.keep_workdir:
+            for directory in ([self.workdir] if self.owns_workdir and not self.config.keep_workdir else []) + (
+                    [self.tmpdir] if self.tmpdir is not None else []):
                 try:
-                    self.workdir.rmdir()  # usually empty: one system call, no thread
+                    directory.rmdir()  # usually empty: one system call, no thread
                 except OSError:
-                    await asyncio.to_thread(shutil.rmtree, self.workdir, True)
+                    await asyncio.to_thread(shutil.rmtree, directory, True)
 
     async def __aenter__(self) -> Workspace:
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import socket
@@ -22,6 +23,8 @@ from agent.workspace.client import Workspace
 from agent.workspace.config import WorkspaceConfig, WorkspaceError
 
 _EXITS_KEPT = 4096  # exit reports remembered for crash notes
+log = logging.getLogger(__name__)
+_warned_unconfined = False
 
 
 class WorkerChannel:
@@ -66,6 +69,7 @@ class WorkspaceServer:
         self._events: asyncio.Task[None] | None = None
         self._start_lock = asyncio.Lock()
         self._failure: WorkspaceError | None = None  # a failed preload is not retried
+        self.confinement_error = ""  # why workers cannot be confined here ("" if they can)
         self._exits: dict[int, tuple[int, str]] = {}
         self._exit_waiters: dict[int, asyncio.Future[None]] = {}
         self._kill_waiters: dict[int, list[asyncio.Future[bool]]] = {}  # True: the server killed the session
@@ -93,9 +97,11 @@ class WorkspaceServer:
         config = config or WorkspaceConfig()
         owns_workdir = workdir is None
         workdir = Path(tempfile.mkdtemp(prefix="mnm-workspace-")) if workdir is None else Path(workdir)
+        tmpdir = Path(tempfile.mkdtemp(prefix="mnm-tmp-")) if config.confine else None
         request = {"bind": tools.bind, "episode_kwargs": dict(episode_kwargs or {}), "answer_type": answer_type,
-                   "workdir": str(workdir.resolve()), "config": config.model_dump(), "agent_pid": os.getpid()}
-        workspace = Workspace(self, request, workdir, owns_workdir, config)
+                   "workdir": str(workdir.resolve()), "config": config.model_dump(), "agent_pid": os.getpid(),
+                   "confine": config.confine, "tmpdir": str(tmpdir) if tmpdir else None}
+        workspace = Workspace(self, request, workdir, owns_workdir, config, tmpdir)
         try:
             await workspace.start(wait)
         except BaseException:
@@ -108,11 +114,23 @@ class WorkspaceServer:
         for attempt in range(2):
             await self._ensure_started()
             try:
-                return await self._fork_once(request, timeout)
+                return await self._fork_once(self._confinable(request), timeout)
             except _ServerDied:
                 if attempt:
                     raise WorkspaceError("the workspace server died twice while starting a worker") from None
         raise AssertionError("unreachable")
+
+    def _confinable(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``request`` without confinement where this machine cannot confine (warned about once)."""
+        global _warned_unconfined
+        if not request["confine"] or not self.confinement_error:
+            return request
+        if not _warned_unconfined:
+            _warned_unconfined = True
+            log.warning("workspace confinement is not available on this machine (%s): model code can write "
+                        "wherever this user can and use the network; set agent.workspace.confine=false "
+                        "to acknowledge", self.confinement_error)
+        return {**request, "confine": False}
 
     async def exit_info(self, pid: int, timeout: float) -> tuple[int | None, str]:
         """How a worker ended as its server saw it: (return code, reason), or (None, '') if unknown."""
@@ -204,6 +222,7 @@ class WorkspaceServer:
         if "error" in answer:
             await self._stop()
             raise WorkspaceError(f"preload {self.preload} failed:\n{answer['error']}")
+        self.confinement_error = answer["confinement"]
         self._events = asyncio.create_task(self._read_events(ours))
 
     async def _read_events(self, control: socket.socket) -> None:
@@ -269,6 +288,7 @@ class WorkspaceServer:
                 await _send_packet(self._control, json.dumps(request).encode(), theirs.fileno())
             except OSError:
                 ours.close()
+                await asyncio.wait({events}, timeout=5.0)  # its reader sees the end, so the retry restarts it
                 raise _ServerDied from None
         reader, writer = await asyncio.open_unix_connection(sock=ours, limit=protocol.MAX_MESSAGE)
         try:

@@ -21,13 +21,14 @@ import selectors
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from agent.workspace import protocol
+from agent.workspace import confine, protocol
 
 if TYPE_CHECKING:  # imported by the first cell that awaits: every worker would pay for it
     import asyncio
@@ -214,6 +215,10 @@ class _Worker:
         self.loop: asyncio.AbstractEventLoop | None = None
 
         self.pid = os.getpid()
+        if request["confine"]:  # first: it needs a single-threaded process
+            confine.confine([request["workdir"], request["tmpdir"]], network=self.config["network"])
+            os.environ["TMPDIR"] = request["tmpdir"]
+            tempfile.tempdir = None  # gettempdir() looks again
         os.set_inheritable(sock.fileno(), False)  # programs a cell runs never see the channel
         os.register_at_fork(after_in_child=self._detach)
         os.chdir(request["workdir"])
