@@ -14,19 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from agent import prompt as P
 from agent.episode import EpisodeSpec
 from agent.parsing import parse_code, parse_monologue
 from agent.workspace import CellResult, WorkspaceConfig, open_workspace
+from core.config import Config
 from core.errors import LLMError
 from core.llm.base import Completion, LLMClient, Request
 from core.messages import Message, to_chat
 from core.trajectory import Outcome, PromptInfo, Step, Trajectory, Usage
 
 
-class AgentConfig(BaseModel):
+class AgentConfig(Config):
     """Sampling and execution settings of the agent (the task decides the budget)."""
 
     temperature: float | None = 0.0

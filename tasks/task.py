@@ -18,11 +18,12 @@ from pydantic import BaseModel, Field
 
 from agent.episode import EpisodeSpec
 from agent.prompt import task_message
+from core.config import Config
 
 ToolDocs = Literal["none", "short", "long"]
 
 
-class PromptConfig(BaseModel):
+class PromptConfig(Config):
     """Which hints and tool documentation the agent's prompt carries.
 
     ``hints``: ``none``, ``task`` (task-specific: the group's hints, the paper's teacher) or

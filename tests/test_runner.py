@@ -240,3 +240,31 @@ def test_wandb_offline_tracking(tmp_path, monkeypatch):
         get_settings.cache_clear()
     offline = list((run / "wandb").glob("offline-run-*"))
     assert offline and any(offline[0].rglob("*.wandb"))
+
+
+@pytest.mark.parametrize("retry", [True, False])
+def test_resume_retries_outages_unless_kept(tmp_path, retry):
+    bench = SampleBenchmark()
+    client = _Outage(wrong_client()._policy)
+    client.calls = 0
+    cfg = _config(tmp_path, "outage", trials=4, concurrency=1, retry_outages=retry)
+    run = collect(cfg, client=client, benchmark=bench, show_progress=False)
+    assert summarize([run])["runs"][0]["failed"] == 2
+    collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
+    s = summarize([run])["runs"][0]
+    lines = (run / "trajectories.jsonl").read_text().splitlines()
+    if retry:  # the two outages were run again (and solved); the wrong answers were kept
+        assert (len(lines), s["episodes"], s["failed"], s["wrong"]) == (6, 4, 0, 2)
+        assert s["terminations"] == {"completed": 4}
+    else:
+        assert (len(lines), s["failed"], s["wrong"]) == (4, 2, 2)
+
+
+def test_credentials_in_base_urls_are_redacted(tmp_path):
+    bench = SampleBenchmark()
+    cfg = _config(tmp_path, "secret", trials=1,
+                  **{"client.backend": "scripted-expert", "client.base_urls": "['https://alice:sk-secret1@llm.example/v1?api_key=sk-secret2']"})
+    run = collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
+    written = "".join(p.read_text() for p in run.rglob("*") if p.is_file())
+    assert "sk-secret" not in written and "alice" not in written
+    assert "https://***@llm.example/v1?api_key=***" in (run / "config.yaml").read_text()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from core.config import Config
 from core.errors import MnmError
 
 CellStatus = Literal["ok", "exception", "timeout", "crashed"]
@@ -19,10 +20,10 @@ class WorkspaceError(MnmError, OSError):
     """
 
 
-class WorkspaceConfig(BaseModel):
+class WorkspaceConfig(Config):
     """Per-episode limits; ``None`` switches a limit off."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     cell_timeout_s: float = Field(
         30.0, gt=0, description="wall-clock limit of one cell, its interrupt's grace included")
