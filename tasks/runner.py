@@ -158,10 +158,10 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
         raise ValueError(f"processes ({config.processes}) exceeds concurrency ({config.concurrency}): "
                          "each collector process needs at least one episode slot")
     run_dir = config.run_dir
+    benchmark = benchmark or make_benchmark(config.tasks.benchmark, config.tasks.data, config.tasks.groups)
+    todo = pending(config, benchmark)  # checks the benchmark's data before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
     _record_config(config)
-    benchmark = benchmark or make_benchmark(config.tasks.benchmark, config.tasks.data, config.tasks.groups)
-    todo = pending(config, benchmark)
     tracker = _Tracker(config) if config.wandb else None
 
     solved = finished = 0
