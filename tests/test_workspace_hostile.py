@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from agent.workspace import WorkspaceConfig, WorkspaceServer
+from agent.workspace import WorkspaceConfig, WorkspaceServer, confine
 from tests.test_workspace_faults import FAST, _gone, _session, _tools
 
 KILL_SERVER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nimport time\ntime.sleep(3)\n'survived'"
@@ -181,12 +181,12 @@ ESCAPE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.skipif(bool(confine.probe()), reason="this machine does not allow unprivileged user namespaces")
 async def test_confined_cells_write_only_their_directories_and_reach_no_network(server, tmp_path) -> None:
     listener = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     outside = tmp_path / "escape.txt"
     async with await server.spawn(_tools(tmp_path), config=FAST.model_copy(update={"confine": True})) as ws:
-        assert server.confinement_error == "", server.confinement_error  # this machine allows user namespaces
         result = await ws.run(ESCAPE.format(outside=str(outside), port=port))
         assert result.stdout.split() == ["OSError", "wrote", "wrote", "wrote", "OSError"], result
         assert not outside.exists() and (ws.workdir / "here.txt").exists()
@@ -199,3 +199,18 @@ async def test_confined_cells_write_only_their_directories_and_reach_no_network(
         result = await ws.run(ESCAPE.format(outside=str(outside), port=port))
         assert result.stdout.split()[0] == "wrote" and result.stdout.split()[-1] == "connected", result
     listener.close()
+
+
+async def test_without_confinement_one_warning_and_cells_still_run(server, tmp_path, caplog, monkeypatch) -> None:
+    """Where the server found no user namespaces (injected here), workspaces run unconfined after one warning."""
+    monkeypatch.setattr("agent.workspace.server._warned_unconfined", False)
+    async with await server.spawn(_tools(tmp_path), config=FAST) as ws:
+        server.confinement_error = "OSError: unshare: Operation not permitted"  # the probe's answer elsewhere
+        for _ in range(2):
+            async with await server.spawn(_tools(tmp_path), config=FAST) as unconfined:
+                outside = tmp_path / f"outside-{unconfined.pid}"
+                assert (await unconfined.run(f"open({str(outside)!r}, 'w').write('x')")).status == "ok"
+                assert outside.exists()
+        assert (await ws.run("1")).stdout == "1\n"
+    warnings = [r for r in caplog.records if "confinement is not available" in r.getMessage()]
+    assert len(warnings) == 1 and "Operation not permitted" in warnings[0].getMessage()
