@@ -101,13 +101,13 @@ class _OutputCapture:
         self.cap = cap
         self.lock = threading.Lock()
         self.pipes: dict[int, str] = {}
-        self.write_ends: dict[int, int] = {}  # fd 0, 1, 2 -> a private copy of what it should be
+        self.standard: dict[int, int] = {}  # fd 0, 1, 2 -> a private copy of what it should point at
         for target, name in ((1, "stdout"), (2, "stderr")):
             read_end, write_end = os.pipe()
             os.set_blocking(read_end, False)
-            self.write_ends[target] = write_end
+            self.standard[target] = write_end
             self.pipes[read_end] = name
-        self.write_ends[0] = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        self.standard[0] = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.restore()
         self.texts = {name: _CappedText(cap) for name in self.pipes.values()}
         self.selector = selectors.DefaultSelector()
@@ -119,7 +119,7 @@ class _OutputCapture:
 
     def restore(self) -> None:
         """Point fds 0, 1 and 2 where they belong again (a cell may have closed or redirected them)."""
-        for target, fd in self.write_ends.items():
+        for target, fd in self.standard.items():
             os.dup2(fd, target)
 
     def _drain(self) -> None:
