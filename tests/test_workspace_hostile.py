@@ -195,7 +195,7 @@ async def test_confined_cells_write_only_their_directories_and_reach_no_network(
                                    f"open({str(outside[1])!r}, 'w')")
             assert remount.status == "exception" and not outside[1].exists()
             tmpdir = ws.tmpdir
-            assert (tmpdir / "mine.txt").exists()  # the private /tmp
+            assert (tmpdir / "mine.txt").exists()  # the private $TMPDIR
         assert not tmpdir.exists()
         async with await server.spawn(_tools(tmp_path), config=FAST.model_copy(update={"confine": False})) as ws:
             result = await ws.run(ESCAPE.format(outside=[str(outside[0])], port=port))

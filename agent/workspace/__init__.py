@@ -25,7 +25,7 @@ Design
   channel closed, so no observation can belong to another cell; fds 0-2 and ``sys.std*`` are
   restored before each cell.
 * **Confinement** (``confine.py``, ``confine=True`` by default): user and mount namespaces leave a
-  worker the file system read-only except its working directory and a private ``/tmp``, and no
+  worker the file system read-only except its working directory and a private ``$TMPDIR``, and no
   network (``network=True`` allows it). Where the machine lacks unprivileged user namespaces the
   server says so once (a warning) and workers run unconfined.
 * **Limits**: ``RLIMIT_AS`` (``memory_mb`` on top of what the fork inherited; an allocation beyond it

@@ -42,7 +42,7 @@ class WorkspaceConfig(Config):
     start_timeout_s: float = Field(60.0, gt=0, description="limit for forking a worker and binding its tools")
     confine: bool = Field(
         True, description="workers see the file system read-only except their working directory and a "
-                          "private /tmp, and no network (Linux user namespaces; "
+                          "private temporary directory ($TMPDIR), and no network (Linux user namespaces; "
                           "where the machine lacks them, a warning and no confinement)")
     network: bool = Field(False, description="confined workers may use the network")
     keep_workdir: bool = Field(False, description="keep a workspace-created working directory on close")

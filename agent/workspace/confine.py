@@ -2,13 +2,13 @@
 paths it may write, and no network.
 
 Called in a freshly forked worker while it is still single-threaded (``unshare`` of a user namespace
-refuses multithreaded processes). It enters a new user, mount (and network) namespace, puts the
-private temporary directory at ``/tmp`` (programs such as LibreOffice insist on a writable
-``/tmp``), binds the writable paths back where they were (also when they lay under ``/tmp``),
-remounts every earlier mount read-only (``/proc`` excepted: the last step writes to it, and other
-processes' ``/proc/PID/root`` stays closed to a confined worker), gives ``/dev/shm`` a private tmpfs, and
-finally enters a nested user namespace, which holds no capability over those mounts, so the cell
-cannot remount them writable. Needs no privileges where
+refuses multithreaded processes). It enters a new user, mount (and network) namespace, bind-mounts
+the writable paths onto themselves and the private temporary directory also onto ``/var/tmp``
+(LibreOffice, finding ``/tmp`` read-only, puts its pipe there), remounts every earlier mount
+read-only (``/proc`` excepted: the last step writes to it, and other processes' ``/proc/PID/root``
+stays closed to a confined worker), gives ``/dev/shm`` a private tmpfs, and finally enters a nested
+user namespace, which holds no capability over those mounts, so the cell cannot remount them
+writable. Needs no privileges where
 unprivileged user namespaces are allowed; :func:`probe` says whether they are.
 """
 
@@ -22,29 +22,28 @@ from collections.abc import Sequence
 _CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 # per-mount flags a read-only remount must keep (the kernel refuses to clear them in a user namespace)
-_KEPT = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048, "relatime": 1 << 21}
+_KEPT = {"nosuid": 2, "nodev": 4, "noexec": 8, "nosymfollow": 256, "noatime": 1024, "nodiratime": 2048,
+         "relatime": 1 << 21}
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def confine(tmpdir: str, writable: Sequence[str], network: bool = False) -> None:
-    """Make everything read-only for this process and its children but ``tmpdir``, which becomes
-    ``/tmp``, and ``writable`` (existing directories); cut the network unless ``network``. Raises
-    ``OSError`` naming the failed step."""
+    """Make everything read-only for this process and its children but ``tmpdir`` (also seen at
+    ``/var/tmp``) and ``writable`` (existing directories); cut the network unless ``network``.
+    Raises ``OSError`` naming the failed step."""
     uid, gid = os.getuid(), os.getgid()
-    paths = [os.path.realpath(p) for p in writable]
+    tmpdir = os.path.realpath(tmpdir)
+    paths = [tmpdir, *(os.path.realpath(p) for p in writable)]
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | (0 if network else _CLONE_NEWNET)), "unshare")
     _map_ids(uid, gid)
     _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "making mounts private")
     mounts = _mounts()
-    held = [os.open(p, os.O_PATH) for p in (tmpdir, *paths)]  # reachable even once /tmp is replaced
-    for fd, path in zip(held, ["/tmp", *paths], strict=True):
-        os.makedirs(path, exist_ok=True)  # a path under /tmp: in the private one now
-        _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, _MS_BIND | _MS_REC, None),
-               f"binding {path}")
-        os.close(fd)
+    binds = [(p, p) for p in paths] + ([(tmpdir, "/var/tmp")] if os.path.isdir("/var/tmp") else [])
+    for source, target in binds:
+        _check(_libc.mount(source.encode(), target.encode(), None, _MS_BIND | _MS_REC, None), f"binding {target}")
     for point, options in mounts:  # the binds above are newer mounts, so they stay writable
-        if any(point == top or point.startswith(top.rstrip("/") + "/") for top in ("/tmp", "/proc", *paths)):
-            continue  # writable, or hidden under a bind
+        if point in (target for _, target in binds) or point == "/proc" or point.startswith("/proc/"):
+            continue
         flags = _MS_BIND | _MS_REMOUNT | _MS_RDONLY | sum(_KEPT.get(o, 0) for o in set(options.split(",")))
         _check(_libc.mount(None, point.encode(), None, flags, None), f"remounting {point} read-only")
     if os.path.isdir("/dev/shm"):  # multiprocessing's semaphores live there
@@ -63,7 +62,7 @@ def probe() -> str:
             error = ""
             try:
                 confine(allowed, [])
-                with open("/tmp/ok", "w"):
+                with open(os.path.join(allowed, "ok"), "w"):
                     pass
                 try:
                     open(os.path.expanduser("~/mnm-confine-escape"), "w").close()

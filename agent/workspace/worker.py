@@ -217,7 +217,7 @@ class _Worker:
         self.pid = os.getpid()
         if request["confine"]:  # first: it needs a single-threaded process
             confine.confine(request["tmpdir"], [request["workdir"]], network=self.config["network"])
-            os.environ["TMPDIR"] = "/tmp"  # the private one now
+            os.environ["TMPDIR"] = request["tmpdir"]
             tempfile.tempdir = None  # gettempdir() looks again
         os.set_inheritable(sock.fileno(), False)  # programs a cell runs never see the channel
         os.register_at_fork(after_in_child=self._detach)
