@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, model_validator
+from pydantic import model_validator
 
 from agent import prompt as P
 from agent.episode import EpisodeSpec
 from agent.parsing import parse_code, parse_monologue
 from agent.workspace import CellResult, WorkspaceConfig, open_workspace
+from core.config import Config
 from core.errors import LLMError
 from core.llm.base import Completion, LLMClient, Request
 from core.llm.sampling import SAMPLING, SamplingName
@@ -27,7 +28,7 @@ from core.messages import Message, to_chat
 from core.trajectory import Outcome, PromptInfo, Step, Trajectory, Usage
 
 
-class AgentConfig(BaseModel):
+class AgentConfig(Config):
     """Sampling and execution settings of the agent (the task decides the budget).
 
     ``sampling`` names a setting of :data:`core.llm.sampling.SAMPLING` (``greedy``, ``sampled``,

@@ -1,21 +1,35 @@
 """Typed configuration: pydantic models loaded from YAML, with ``dotted.key=value`` overrides.
 
 Overrides are parsed as YAML scalars (``n=3`` is an int, ``hints=[a,b]`` a list), so the command
-line and config files speak the same language. Validation errors name the file and the field.
+line and config files speak the same language. Validation errors name the file (or ``--set``) and
+the field. Every config model derives from :class:`Config`, which refuses unknown keys and names
+the nearest valid one, so a typo never runs on defaults.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+import types
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import ConfigError
 
 C = TypeVar("C", bound=BaseModel)
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+_QUERY_SECRETS = re.compile(r"(?P<name>[?&](?:api[_-]?key|key|token|access_token|password|secret)=)[^&\s]+", re.I)
+
+
+class Config(BaseModel):
+    """Base of every configuration model: unknown keys are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -70,11 +84,51 @@ def load_config(model: type[C], path: str | Path | None = None, overrides: Seque
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        where = str(path) if path else "config"
         first = e.errors()[0]
         field = ".".join(str(x) for x in first["loc"])
+        where = _source(field, path, overrides)
+        if first["type"] == "extra_forbidden":
+            nearest = _nearest_key(model, [str(x) for x in first["loc"]])
+            hint = f" (did you mean {nearest!r}?)" if nearest else ""
+            raise ConfigError(f"{where}: unknown key {field!r}{hint}") from None
         raise ConfigError(f"{where}: field {field!r}: {first['msg']}") from None
 
 
+def _source(field: str, path: str | Path | None, overrides: Sequence[str]) -> str:
+    """Where ``field`` was set: ``--set`` if an override set it (or a key above it), else the file."""
+    keys = {item.split("=", 1)[0].strip() for item in overrides}
+    if any(field == key or field.startswith(key + ".") for key in keys):
+        return "--set"
+    return str(path) if path else "config"
+
+
+def _nearest_key(model: type[BaseModel], loc: list[str]) -> str | None:
+    """The valid dotted key closest to the unknown one at ``loc`` (same parents), if any is close."""
+    *parents, unknown = loc
+    for name in parents:
+        field = model.model_fields.get(name)
+        sub = _model_in(field.annotation) if field else None
+        if sub is None:
+            return None
+        model = sub
+    close = difflib.get_close_matches(unknown, list(model.model_fields), n=1, cutoff=0.6)
+    return ".".join([*parents, close[0]]) if close else None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The config model an annotation holds (``Sub``, ``Sub | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return next((m for a in typing.get_args(annotation) if (m := _model_in(a)) is not None), None)
+    return None
+
+
 def dump_config(config: BaseModel) -> str:
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    """``config`` as YAML, with secrets in URLs redacted (it is written next to the run's results)."""
+    return redact(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+
+
+def redact(text: str) -> str:
+    """``text`` with credentials in URLs (``https://user:key@host``, ``?api_key=...``) replaced by ``***``."""
+    return _QUERY_SECRETS.sub(r"\g<name>***", _URL_CREDENTIALS.sub(r"\g<scheme>***@", text))

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from core.config import load_config
+from core.config import Config, load_config
 
 DEFAULTS = Path(__file__).parent / "demo.yaml"
 
 
-class StandinConfig(BaseModel):
+class StandinConfig(Config):
     """The stand-in base model and its pretraining (cached by a hash of these fields and the data)."""
 
     world_seed: int = Field(1000, description="ToolQA-mini seed of the pretraining corpus (not the demo's)")
@@ -35,7 +35,7 @@ class StandinConfig(BaseModel):
     seed: int = 0
 
 
-class DemoConfig(BaseModel):
+class DemoConfig(Config):
     name: str = Field("default", description="names the run directory: <runs>/demo/<name>-seed<seed>")
     seed: int = 0
     templates: list[str] = Field(description="coffee templates (names) the demo uses")

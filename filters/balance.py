@@ -21,14 +21,15 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from core.config import Config
 from core.examples import Example
 from core.trajectory import Trajectory
 from filters.examples import trajectory_examples
 
 
-class BalanceConfig(BaseModel):
+class BalanceConfig(Config):
     min_states_per_template: int = Field(3, ge=0, description="states a template with mistakes should reach")
     group_floor: float = Field(0.5, ge=0, le=1, description="fraction of the largest group's states each group reaches")
     preserve_per_template: int = Field(1, ge=0, description="trajectories for each template not covered otherwise")

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from core.config import Config
 from core.errors import DataError
 from core.examples import Example
 from core.revision import git_revision
@@ -35,7 +36,7 @@ from tasks.registry import evaluation_splits
 from tasks.report import load_run
 
 
-class DatasetConfig(BaseModel):
+class DatasetConfig(Config):
     round: int = Field(1, ge=1)
     val_fraction: float = Field(0.1, ge=0, lt=1, description="share of states held out for validation")
     seed: int = 0

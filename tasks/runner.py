@@ -8,6 +8,8 @@ Everything lands in one run directory::
 
 Re-running the same command skips the episodes already in ``trajectories.jsonl`` and runs the
 rest, so a run killed at any moment (even SIGKILL) resumes without duplicates or torn records.
+Episodes that ended in an outage (``llm_error``, ``workspace_error``) are run again unless
+``retry_outages: false``; the newest record of an episode is the one reports count.
 
 One process drives up to ``concurrency`` episodes from one event loop. Its CPU per LLM call (the
 OpenAI SDK's request handling takes most of it) bounds how many calls per second it keeps up
@@ -29,12 +31,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.loop import AgentConfig
 from agent.workspace import close_servers
-from core.config import dump_config, load_config, load_yaml
+from core.config import Config, dump_config, load_config, load_yaml, redact
 from core.heap import frozen_heap
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig
@@ -50,9 +52,10 @@ from tasks.task import Benchmark, PromptConfig, Task, TaskSet
 log = logging.getLogger(__name__)
 
 PRESETS_DIR = Path(__file__).parent / "presets"
+OUTAGES = ("llm_error", "workspace_error")  # endpoint or workspace failures: not the model's doing
 
 
-class TaskSelection(BaseModel):
+class TaskSelection(Config):
     benchmark: str = "toolqa"
     data: str | None = None  # benchmark data: a corpus root, or "tiny"/"standard" for ToolQA-mini
     splits: list[str] | None = None
@@ -63,7 +66,7 @@ class TaskSelection(BaseModel):
     seed: int = 0
 
 
-class CollectConfig(BaseModel):
+class CollectConfig(Config):
     run_dir: Path
     preset: str = "custom"
     tasks: TaskSelection = Field(default_factory=TaskSelection)
@@ -73,6 +76,8 @@ class CollectConfig(BaseModel):
     agent: AgentConfig = Field(default_factory=AgentConfig)
     concurrency: int = 64
     processes: int = Field(1, ge=1, description="collector processes sharing the episodes and the concurrency")
+    retry_outages: bool = Field(True, description="on resume, run again the episodes that ended in llm_error "
+                                                  "or workspace_error (the endpoint's or workspace's fault)")
     wandb: bool = False
 
 
@@ -143,7 +148,7 @@ async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: Collect
         traj.outcome.score, why = await benchmark.evaluate(task, traj.outcome.answer,
                                                            str(episode_dir) if episode_dir else None)
         traj.outcome.detail = why or traj.outcome.detail
-    traj.meta.update(preset=config.preset, endpoint=",".join(config.client.base_urls or []),
+    traj.meta.update(preset=config.preset, endpoint=redact(",".join(config.client.base_urls or [])),
                      collector_pid=os.getpid())
     return traj
 
@@ -170,10 +175,10 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
         log.warning("sampling=reference (min_p 0.7 at the server's default temperature) is nearly greedy and "
                     "depends on the server version: trials will differ little")
     run_dir = config.run_dir
+    benchmark = benchmark or make_benchmark(config.tasks.benchmark, config.tasks.data, config.tasks.groups)
+    todo = pending(config, benchmark)  # checks the benchmark's data before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
     _record_config(config)
-    benchmark = benchmark or make_benchmark(config.tasks.benchmark, config.tasks.data, config.tasks.groups)
-    todo = pending(config, benchmark)
     tracker = _Tracker(config) if config.wandb else None
 
     solved = finished = 0
@@ -202,8 +207,11 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
 
 
 def pending(config: CollectConfig, benchmark: Benchmark) -> list[tuple[Task, int]]:
-    """The (task, trial) episodes of ``config`` not yet in its ``trajectories.jsonl``."""
-    done = JsonlStore(config.run_dir / "trajectories.jsonl", Trajectory).keys()
+    """The (task, trial) episodes of ``config`` not yet in its ``trajectories.jsonl`` (nor, with
+    ``retry_outages``, ended there by an outage)."""
+    latest = JsonlStore(config.run_dir / "trajectories.jsonl", Trajectory).latest_by_key()
+    done = {key for key, t in latest.items()
+            if not (config.retry_outages and t.outcome.termination in OUTAGES)}
     return [(t, k) for t, k in select_tasks(benchmark, config.tasks).trials(config.trials) if f"{t.id}#{k}" not in done]
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from agent.episode import EpisodeSpec
 from agent.prompt import task_message
+from core.config import Config
 from core.messages import HintSet
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ ToolDocs = Literal["none", "short", "long"]
 SplitRole = Literal["train", "val", "test"]
 
 
-class PromptConfig(BaseModel):
+class PromptConfig(Config):
     """Which hints and tool documentation the agent's prompt carries.
 
     ``hints``: ``none``, ``task`` (task-specific: the group's hints, the paper's teacher) or

@@ -43,10 +43,11 @@ def test_expert_steps_run_in_the_workspace_and_grade_from_the_episode_directory(
     task = next(t for t in bench.tasks() if t.id == "officebench/1-22/4")
     spec = bench.episode(task, PromptConfig(), trial=0)
     episode_dir = OfficeBenchmark.episode_path(tmp_path, task, 0)
+    episode_dir.mkdir(parents=True)
 
-    async def run() -> dict:
+    async def run() -> dict:  # the episode directory is the workspace's working directory, its only writable one
         async with await open_workspace(spec.tools, {**spec.episode_kwargs, "episode_dir": str(episode_dir)},
-                                        spec.answer_type) as ws:
+                                        spec.answer_type, workdir=episode_dir) as ws:
             for step in bench.expert(task):
                 result = await ws.run(step.code)
         return result.completion

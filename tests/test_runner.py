@@ -240,3 +240,79 @@ def test_wandb_offline_tracking(tmp_path, monkeypatch):
         get_settings.cache_clear()
     offline = list((run / "wandb").glob("offline-run-*"))
     assert offline and any(offline[0].rglob("*.wandb"))
+
+
+@pytest.mark.parametrize("retry", [True, False])
+def test_resume_retries_outages_unless_kept(tmp_path, retry):
+    bench = SampleBenchmark()
+    client = _Outage(wrong_client()._policy)
+    client.calls = 0
+    cfg = _config(tmp_path, "outage", trials=4, concurrency=1, retry_outages=retry)
+    run = collect(cfg, client=client, benchmark=bench, show_progress=False)
+    assert summarize([run])["runs"][0]["failed"] == 2
+    collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
+    s = summarize([run])["runs"][0]
+    lines = (run / "trajectories.jsonl").read_text().splitlines()
+    if retry:  # the two outages were run again (and solved); the wrong answers were kept
+        assert (len(lines), s["episodes"], s["failed"], s["wrong"]) == (6, 4, 0, 2)
+        assert s["terminations"] == {"completed": 4}
+    else:
+        assert (len(lines), s["failed"], s["wrong"]) == (4, 2, 2)
+
+
+def test_credentials_in_base_urls_are_redacted(tmp_path):
+    bench = SampleBenchmark()
+    cfg = _config(tmp_path, "secret", trials=1,
+                  **{"client.backend": "scripted-expert", "client.base_urls": "['https://alice:sk-secret1@llm.example/v1?api_key=sk-secret2']"})
+    run = collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
+    written = "".join(p.read_text() for p in run.rglob("*") if p.is_file())
+    assert "sk-secret" not in written and "alice" not in written
+    assert "https://***@llm.example/v1?api_key=***" in (run / "config.yaml").read_text()
+
+
+_SERVER_KILLER = textwrap.dedent("""
+    import sys
+    from tasks.experts import expert_client
+    from tasks.runner import collect, load_collect_config
+    from tasks.sample import SampleBenchmark
+    bench = SampleBenchmark()
+    expert = expert_client(bench)
+    solve, cells = expert._policy, []
+    def policy(request):
+        if "inner_monologue" not in request.prefill:
+            cells.append(1)
+            if len(cells) == 12:  # once, while the other episodes have cells and spawns in flight
+                return "import os, signal\\nos.kill(os.getppid(), signal.SIGKILL)\\n</run_ipython>"
+        return solve(request)
+    expert._policy = policy
+    expert.delay = 0.01
+    cfg = load_collect_config(None, None, [f"run_dir={sys.argv[1]}", "tasks.benchmark=sample",
+                                           "trials=16", "concurrency=16"])
+    collect(cfg, client=expert, benchmark=bench, show_progress=False)
+""")
+
+
+def test_a_cell_that_kills_the_workspace_server_among_16_episodes(tmp_path):
+    """The collection finishes, writes its summary and leaves no process behind."""
+    run = tmp_path / "killer"
+    proc = subprocess.Popen([sys.executable, "-c", _SERVER_KILLER, str(run)], cwd=Path(__file__).parent.parent,
+                            stderr=subprocess.PIPE, text=True)
+    seen = set()
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            seen |= {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.kill()
+    assert proc.wait() == 0, proc.stderr.read()[-3000:]
+    summary = json.loads((run / "summary.json").read_text())["runs"][0]
+    trajs = list(JsonlStore(run / "trajectories.jsonl", Trajectory))
+    assert summary["episodes"] == len(trajs) == 16 * len(SampleBenchmark().tasks())
+    assert "workspace_error" not in summary["terminations"], summary["terminations"]
+    notes = [m for t in trajs for m in t.messages if "workspace server died" in m.text]
+    assert notes  # the episodes the death hit were told
+    assert seen and not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+                                      for p in seen)

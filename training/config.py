@@ -8,14 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
+from core.config import Config
 from core.errors import ConfigError
 
 LossKind = Literal["forward_kl", "reverse_kl", "jsd", "xent"]
 
 
-class LoraSettings(BaseModel):
+class LoraSettings(Config):
     """The new adapter trained in this round."""
 
     rank: int = Field(128, gt=0)
@@ -30,7 +31,7 @@ class LoraSettings(BaseModel):
         return self.alpha if self.alpha is not None else 2 * self.rank
 
 
-class OptimSettings(BaseModel):
+class OptimSettings(Config):
     """AdamW with linear warm-up then a constant learning rate, and gradient-norm clipping."""
 
     lr: float = Field(1e-5, gt=0)
@@ -40,7 +41,7 @@ class OptimSettings(BaseModel):
     clip_norm: float = Field(1.0, gt=0)
 
 
-class LossSettings(BaseModel):
+class LossSettings(Config):
     """Per-token divergence between teacher and student; see :mod:`training.losses`."""
 
     kind: LossKind = Field("forward_kl", description="xent trains on successful examples only")
@@ -48,7 +49,7 @@ class LossSettings(BaseModel):
     chunk_tokens: int = Field(256, gt=0, description="target tokens per logit chunk (memory vs speed)")
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(Config):
     """Everything one training round needs; written into the output dir and every checkpoint."""
 
     base_model: Path = Field(description="HF checkpoint directory of the round's base")

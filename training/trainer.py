@@ -68,15 +68,16 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
     _refuse_lone_processes(accelerator)
     world = accelerator.num_processes
     accum = config.accumulation(world)
+    # every input is read and checked before anything is written
+    train_examples, val_examples = _training_examples(config), load_examples(config.val_data)
+    tokenizer = AutoTokenizer.from_pretrained(config.base_model)
+    train_items = prepare(train_examples, tokenizer, config.max_length)
+    val_items = prepare(val_examples, tokenizer, config.val_max_length)
+    if not train_items:
+        raise DataError(f"no training examples left in {config.train_data} (length limit, filters)")
     out.mkdir(parents=True, exist_ok=True)
     if accelerator.is_main_process:
         write_atomic(out / "config.yaml", dump_config(config))
-
-    tokenizer = AutoTokenizer.from_pretrained(config.base_model)
-    train_items = prepare(_training_examples(config), tokenizer, config.max_length)
-    val_items = prepare(load_examples(config.val_data), tokenizer, config.val_max_length)
-    if not train_items:
-        raise DataError(f"no training examples left in {config.train_data} (length limit, filters)")
 
     peft_model = add_lora(load_model(config.base_model, config.adapters, dtype=config.dtype), config.lora)
     if config.gradient_checkpointing:

@@ -15,11 +15,19 @@ Design
   ``complete_task(report, answer)``: it checks the answer's class *name* against the episode's answer
   type (an ``Exception`` is always accepted), raises ``TypeError`` otherwise, and on success ends the
   cell and sets ``CellResult.completion``.
-* **Faults become observations** (``client.py``). A cell over its wall-clock limit gets SIGINT
-  (``KeyboardInterrupt``); if it has not stopped after ``interrupt_grace_s`` the worker's whole
-  process tree is killed and a fresh worker is forked (``status="timeout"``, ``restarted=True``).
-  A worker that dies (``os._exit``, a signal, a limit) gives ``status="crashed"`` and is replaced.
-  ``note`` tells the agent what happened and that its variables were lost.
+* **Faults become observations** (``client.py``). A cell gets SIGINT (``KeyboardInterrupt``)
+  ``interrupt_grace_s`` before its wall-clock limit; if it has not stopped at the limit the worker's
+  whole process tree is killed and a fresh worker is forked (``status="timeout"``, ``restarted=True``).
+  A worker that dies (``os._exit``, a signal, a limit, its server's death) gives ``status="crashed"``
+  and is replaced. ``note`` tells the agent what happened and that its variables were lost; it also
+  counts threads that cells left running, and a worker that uses more than ``background_cpu_s`` of
+  CPU between cells is restarted. Each reply names its cell and a process a cell forks has the
+  channel closed, so no observation can belong to another cell; fds 0-2 and ``sys.std*`` are
+  restored before each cell.
+* **Confinement** (``confine.py``, ``confine=True`` by default): user and mount namespaces leave a
+  worker the file system read-only except its working directory and a private ``$TMPDIR``, and no
+  network (``network=True`` allows it). Where the machine lacks unprivileged user namespaces the
+  server says so once (a warning) and workers run unconfined.
 * **Limits**: ``RLIMIT_AS`` (``memory_mb`` on top of what the fork inherited; an allocation beyond it
   raises ``MemoryError``), per-cell ``RLIMIT_CPU``, ``max_processes`` (the server kills a worker
   whose session exceeds it; ``RLIMIT_NPROC`` would count all of the user's processes and does not
@@ -29,7 +37,9 @@ Design
   (kills requested together share one ``/proc`` scan). The server is a child subreaper: a process
   that escaped by double fork, or was forked just as its session was killed, becomes its orphan,
   and the sweep kills orphans. If the agent process dies, the server (its control socket closes)
-  and each worker (it watches the agent's pidfd) kill themselves.
+  and each worker (it watches the agent's pidfd) kill themselves. If the server dies (a cell may
+  kill it), the agent process kills its workers and all they started (no process limit goes
+  unenforced) and the server restarts on the next spawn.
 * **Overlap.** ``open_workspace(..., wait=False)`` returns at once and the first cell waits for the
   worker, so the agent starts its worker while the model writes the first step;
   ``Workspace.close(wait=False)`` tears it down in the background (``WorkspaceServer.close`` waits).
@@ -37,10 +47,10 @@ Design
 Limits of the isolation
 -----------------------
 This is process isolation with resource limits, for an agent that makes mistakes, **not a security
-sandbox** against malicious code: workers run as the same user with the same file system and
-network access (no network isolation), may kill other processes of that user (the server included;
-it is restarted, re-running ``preload``, on the next spawn), and may escape limits a privileged user
-can raise. Linux only (``/proc``, pidfd, ``prctl``). Forking after ``preload`` started threads is
+sandbox** against malicious code: workers run as the same user, read what that user can read, may
+kill other processes of that user (the server included; it is restarted, re-running ``preload``, on
+the next spawn), and may escape limits a privileged user can raise; unconfined, they also write
+wherever that user can and use the network. Linux only (``/proc``, pidfd, ``prctl``). Forking after ``preload`` started threads is
 unsafe for libraries whose threads hold locks or form a pool; workers set torch to one thread for
 this reason (its OpenMP pool would hang the first parallel operation after the fork).
 """

@@ -27,9 +27,10 @@ class Workspace:
     """
 
     def __init__(self, server: WorkspaceServer, request: dict[str, Any], workdir: Path, owns_workdir: bool,
-                 config: WorkspaceConfig) -> None:
+                 config: WorkspaceConfig, tmpdir: Path | None = None) -> None:
         self.server, self.request, self.config = server, request, config
         self.workdir = workdir
+        self.tmpdir = tmpdir  # the private temporary directory of a confined workspace, removed on close
         self.owns_workdir = owns_workdir
         self.closed = False
         self._worker: WorkerChannel | None = None
@@ -37,6 +38,7 @@ class Workspace:
         self._stale = False  # the worker was left mid-cell and must be replaced
         self._pending_note = ""  # a restart outside any cell, which the next result must mention
         self._starting: asyncio.Task[None] | None = None  # the first worker, started in the background
+        self._cells = 0  # cells sent; each reply names its cell
 
     @property
     def pid(self) -> int | None:
@@ -61,8 +63,11 @@ class Workspace:
             if self._starting is not None:
                 starting, self._starting = self._starting, None
                 await starting
-            if self._worker is None or self._stale:  # a cancelled cell, or a restart that failed
-                why = "the previous cell did not finish" if self._stale else "the workspace had no worker"
+            orphaned = self._worker is not None and self.server.orphaned(self._worker.pid)
+            if self._worker is None or self._stale or orphaned:  # a cancelled cell, a failed restart, a dead server
+                why = ("the previous cell did not finish" if self._stale else
+                       "the workspace server died (a cell may have killed it)" if orphaned else
+                       "the workspace had no worker")
                 await self._restart()
                 self._pending_note = f"{why}, so the workspace {_LOST}"
             try:
@@ -74,33 +79,51 @@ class Workspace:
                 raise
 
     async def _run(self, code: str, limit: float) -> CellResult:
+        """Interrupt the cell ``interrupt_grace_s`` (at most half the limit) before ``limit``; kill
+        its worker at ``limit`` if it has not stopped."""
         assert self._worker is not None
         worker, start = self._worker, time.perf_counter()
+        grace = min(self.config.interrupt_grace_s, limit / 2)
         reply = asyncio.ensure_future(self._exchange(worker, code))
-        if await _finished(reply, limit):
+        if await _finished(reply, limit - grace):
             message = reply.result()
-            if message is not None:
-                status: CellStatus = "exception" if message.get("exception") else "ok"
-                return self._result(message, status, "", start)
-            return await self._crashed(worker, start)
+            if message is None:
+                return await self._crashed(worker, start)
+            if "background_cpu_s" in message:  # the cell did not run: restart, then run it
+                await self._restart()
+                self._pending_note = (f"the workspace used {message['background_cpu_s']:.1f} s of CPU between "
+                                      f"cells (threads or processes an earlier cell left running), so {_LOST}")
+                return await self._run(code, limit)
+            if "mismatch" in message:
+                await self._restart()
+                note = ("the workspace sent a reply that did not belong to this cell (a process the cell "
+                        f"started may have written to its channel), so it was killed; {_LOST}")
+                return self._result(None, "crashed", note, start, restarted=True)
+            status: CellStatus = "exception" if message.get("exception") else "ok"
+            return self._result(message, status, "", start)
 
         worker.signal(signal.SIGINT)
-        if await _finished(reply, self.config.interrupt_grace_s) and reply.result() is not None:
-            note = f"the cell timed out after {limit:g} s and was interrupted; the variables are kept"
+        if await _finished(reply, grace) and reply.result() is not None and "cell" in reply.result():
+            note = (f"the cell timed out: it was interrupted after {limit - grace:g} s of its {limit:g} s "
+                    f"limit (KeyboardInterrupt); the variables are kept")
             return self._result(reply.result(), "timeout", note, start)
         reply.cancel()
+        seconds = time.perf_counter() - start
         await self._restart()
-        note = (f"the cell timed out after {limit:g} s and did not stop when interrupted, "
-                f"so the workspace was killed; {_LOST}")
-        return self._result(None, "timeout", note, start, restarted=True)
+        note = (f"the cell timed out: it was interrupted after {limit - grace:g} s and did not stop within "
+                f"{grace:g} s, so at its limit of {limit:g} s the workspace was killed; {_LOST}")
+        return self._result(None, "timeout", note, start, restarted=True, seconds=seconds)
 
     async def _exchange(self, worker: WorkerChannel, code: str) -> dict[str, Any] | None:
-        """The worker's reply, or ``None`` if the worker died."""
+        """The worker's reply, ``{"mismatch": True}`` for one that is not this cell's, or ``None`` if
+        the worker died."""
+        self._cells += 1
         try:
-            await worker.send({"code": code})
-            return await worker.receive()
+            await worker.send({"code": code, "cell": self._cells})
+            message = await worker.receive()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):  # ValueError: garbled message
             return None
+        return message if message.get("cell") == self._cells else {"mismatch": True}
 
     async def _crashed(self, worker: WorkerChannel, start: float) -> CellResult:
         if self.closed:
@@ -124,14 +147,18 @@ class Workspace:
         self._worker = worker
 
     def _result(self, message: dict[str, Any] | None, status: CellStatus, note: str, start: float,
-                restarted: bool = False) -> CellResult:
+                restarted: bool = False, seconds: float | None = None) -> CellResult:
         message = message or {}
         earlier, self._pending_note = self._pending_note, ""  # an earlier restart this cell ran after
-        notes = [n for n in (earlier, note) if n]
+        threads = ""
+        if message.get("threads"):
+            threads = (f"{message['threads']} thread(s) that cells started are still running; the workspace "
+                       f"is restarted if they use more than {self.config.background_cpu_s:g} s of CPU between cells")
+        notes = [n for n in (earlier, note, threads) if n]
         return CellResult(stdout=message.get("stdout", ""), stderr=message.get("stderr", ""),
                           exception=message.get("exception", ""), status=status,
-                          restarted=restarted or bool(earlier),
-                          note="; ".join(notes), seconds=time.perf_counter() - start,
+                          restarted=restarted or bool(earlier), note="; ".join(notes),
+                          seconds=time.perf_counter() - start if seconds is None else seconds,
                           completion=message.get("completion"))
 
     async def close(self, wait: bool = True) -> None:
@@ -157,11 +184,12 @@ class Workspace:
                 worker, self._worker = self._worker, None
                 await self.server.discard(worker)
         finally:  # also when cancelled, e.g. by the end of the event loop
-            if self.owns_workdir and not self.config.keep_workdir:
+            for directory in ([self.workdir] if self.owns_workdir and not self.config.keep_workdir else []) + (
+                    [self.tmpdir] if self.tmpdir is not None else []):
                 try:
-                    self.workdir.rmdir()  # usually empty: one system call, no thread
+                    directory.rmdir()  # usually empty: one system call, no thread
                 except OSError:
-                    await asyncio.to_thread(shutil.rmtree, self.workdir, True)
+                    await asyncio.to_thread(shutil.rmtree, directory, True)
 
     async def __aenter__(self) -> Workspace:
         return self

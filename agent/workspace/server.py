@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import socket
@@ -22,6 +23,8 @@ from agent.workspace.client import Workspace
 from agent.workspace.config import WorkspaceConfig, WorkspaceError
 
 _EXITS_KEPT = 4096  # exit reports remembered for crash notes
+log = logging.getLogger(__name__)
+_warned_unconfined = False
 
 
 class WorkerChannel:
@@ -66,9 +69,12 @@ class WorkspaceServer:
         self._events: asyncio.Task[None] | None = None
         self._start_lock = asyncio.Lock()
         self._failure: WorkspaceError | None = None  # a failed preload is not retried
+        self.confinement_error = ""  # why workers cannot be confined here ("" if they can)
         self._exits: dict[int, tuple[int, str]] = {}
         self._exit_waiters: dict[int, asyncio.Future[None]] = {}
         self._kill_waiters: dict[int, list[asyncio.Future[bool]]] = {}  # True: the server killed the session
+        self._workers: set[int] = set()  # live workers forked by the current server process
+        self._orphans: set[int] = set()  # workers whose server died: killed here, replaced on their next cell
         self._background: set[asyncio.Future[None]] = set()  # workspaces closing without their caller
 
     @property
@@ -91,9 +97,11 @@ class WorkspaceServer:
         config = config or WorkspaceConfig()
         owns_workdir = workdir is None
         workdir = Path(tempfile.mkdtemp(prefix="mnm-workspace-")) if workdir is None else Path(workdir)
+        tmpdir = Path(tempfile.mkdtemp(prefix="mnm-tmp-")) if config.confine else None
         request = {"bind": tools.bind, "episode_kwargs": dict(episode_kwargs or {}), "answer_type": answer_type,
-                   "workdir": str(workdir.resolve()), "config": config.model_dump(), "agent_pid": os.getpid()}
-        workspace = Workspace(self, request, workdir, owns_workdir, config)
+                   "workdir": str(workdir.resolve()), "config": config.model_dump(), "agent_pid": os.getpid(),
+                   "confine": config.confine, "tmpdir": str(tmpdir) if tmpdir else None}
+        workspace = Workspace(self, request, workdir, owns_workdir, config, tmpdir)
         try:
             await workspace.start(wait)
         except BaseException:
@@ -106,11 +114,23 @@ class WorkspaceServer:
         for attempt in range(2):
             await self._ensure_started()
             try:
-                return await self._fork_once(request, timeout)
+                return await self._fork_once(self._confinable(request), timeout)
             except _ServerDied:
                 if attempt:
                     raise WorkspaceError("the workspace server died twice while starting a worker") from None
         raise AssertionError("unreachable")
+
+    def _confinable(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``request`` without confinement where this machine cannot confine (warned about once)."""
+        global _warned_unconfined
+        if not request["confine"] or not self.confinement_error:
+            return request
+        if not _warned_unconfined:
+            _warned_unconfined = True
+            log.warning("workspace confinement is not available on this machine (%s): model code can write "
+                        "wherever this user can and use the network; set agent.workspace.confine=false "
+                        "to acknowledge", self.confinement_error)
+        return {**request, "confine": False}
 
     async def exit_info(self, pid: int, timeout: float) -> tuple[int | None, str]:
         """How a worker ended as its server saw it: (return code, reason), or (None, '') if unknown."""
@@ -129,6 +149,8 @@ class WorkspaceServer:
         the GIL. Without a running server the agent process scans itself.
         """
         channel.close()
+        self._workers.discard(channel.pid)
+        self._orphans.discard(channel.pid)
         if self._running() and self._control is not None:
             waiter = asyncio.get_running_loop().create_future()
             self._kill_waiters.setdefault(channel.pid, []).append(waiter)
@@ -142,6 +164,10 @@ class WorkspaceServer:
                 if waiter in (waiters := self._kill_waiters.get(channel.pid, [])):
                     waiters.remove(waiter)
         await asyncio.to_thread(proctree.kill_sessions, {channel.pid})
+
+    def orphaned(self, pid: int) -> bool:
+        """Whether worker ``pid`` was killed because its server died (its workspace must restart it)."""
+        return pid in self._orphans
 
     def in_background(self, teardown: Coroutine[Any, Any, None]) -> None:
         """Run a workspace's teardown without its caller waiting; :meth:`close` waits for it."""
@@ -196,23 +222,37 @@ class WorkspaceServer:
         if "error" in answer:
             await self._stop()
             raise WorkspaceError(f"preload {self.preload} failed:\n{answer['error']}")
+        self.confinement_error = answer["confinement"]
         self._events = asyncio.create_task(self._read_events(ours))
 
     async def _read_events(self, control: socket.socket) -> None:
         loop = asyncio.get_running_loop()
-        while packet := await loop.sock_recv(control, protocol.MAX_PACKET):
+        while packet := await _receive_event(loop, control):
             event = json.loads(packet)
             if "killed" in event:
                 for pid in event["killed"]:
                     _resolve(self._kill_waiters.pop(pid, []), True)
                 continue
             pid = event["exited"]
+            self._workers.discard(pid)
             self._exits[pid] = (event["code"], event["reason"])
             if len(self._exits) > _EXITS_KEPT:
                 del self._exits[next(iter(self._exits))]
             if (waiter := self._exit_waiters.pop(pid, None)) is not None and not waiter.done():
                 waiter.set_result(None)
+        self._server_died()
+
+    def _server_died(self) -> None:
+        """The server process is gone (a cell may have killed it): nothing would enforce its workers'
+        process limits any more, so kill them and everything they started (in the background;
+        :meth:`close` waits); each workspace starts a fresh worker, and a fresh server, on its next cell."""
+        workers, self._workers = self._workers, set()
+        for pid in workers:
+            self._exits[pid] = (None, "its workspace server died")
+        self._orphans |= workers
         self._server_gone()
+        if workers:
+            self.in_background(asyncio.to_thread(proctree.kill_sessions, workers))
 
     def _server_gone(self) -> None:
         """Nobody will report exits or kills any more: wake whoever waits for one."""
@@ -227,6 +267,7 @@ class WorkspaceServer:
                 await self._events
             self._events = None
             self._server_gone()
+        self._workers.clear()  # closing the control socket has the server kill them
         if self._control is not None:
             self._control.close()  # the server kills its workers and exits
             self._control = None
@@ -240,20 +281,22 @@ class WorkspaceServer:
 
     async def _fork_once(self, request: dict[str, Any], timeout: float) -> WorkerChannel:
         assert self._control is not None and self._events is not None
+        events = self._events  # another episode may restart the server meanwhile
         ours, theirs = socket.socketpair()
         with theirs:
             try:
                 await _send_packet(self._control, json.dumps(request).encode(), theirs.fileno())
             except OSError:
                 ours.close()
+                await asyncio.wait({events}, timeout=5.0)  # its reader sees the end, so the retry restarts it
                 raise _ServerDied from None
         reader, writer = await asyncio.open_unix_connection(sock=ours, limit=protocol.MAX_MESSAGE)
         try:
             hello = await asyncio.wait_for(protocol.read(reader), timeout)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError) as e:
             writer.close()
-            await asyncio.wait({self._events}, timeout=1.0)
-            if self._events.done():
+            await asyncio.wait({events}, timeout=1.0)
+            if events.done():
                 raise _ServerDied from None
             raise WorkspaceError(f"the workspace server did not start a worker ({type(e).__name__})") from None
         if "error" in hello:
@@ -264,6 +307,7 @@ class WorkspaceServer:
         except ProcessLookupError:
             writer.close()
             raise WorkspaceError(f"the workspace worker died while binding {request['bind']}") from None
+        self._workers.add(channel.pid)
         try:
             ready = await asyncio.wait_for(channel.receive(), timeout)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError) as e:
@@ -284,6 +328,15 @@ def _resolve(waiters: list[asyncio.Future[Any]], value: Any) -> None:
 
 class _ServerDied(Exception):
     """The server process was gone when a worker was requested."""
+
+
+async def _receive_event(loop: asyncio.AbstractEventLoop, control: socket.socket) -> bytes:
+    """The next packet from the server; ``b""`` once it is gone (a reset, when it died with packets
+    unread, means the same as end of file)."""
+    try:
+        return await loop.sock_recv(control, protocol.MAX_PACKET)
+    except ConnectionError:
+        return b""
 
 
 async def _send_packet(sock: socket.socket, data: bytes, fd: int | None = None) -> None:

@@ -21,13 +21,14 @@ import selectors
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from agent.workspace import protocol
+from agent.workspace import confine, protocol
 
 if TYPE_CHECKING:  # imported by the first cell that awaits: every worker would pay for it
     import asyncio
@@ -100,12 +101,14 @@ class _OutputCapture:
         self.cap = cap
         self.lock = threading.Lock()
         self.pipes: dict[int, str] = {}
+        self.standard: dict[int, int] = {}  # fd 0, 1, 2 -> a private copy of what it should point at
         for target, name in ((1, "stdout"), (2, "stderr")):
             read_end, write_end = os.pipe()
             os.set_blocking(read_end, False)
-            os.dup2(write_end, target)
-            os.close(write_end)
+            self.standard[target] = write_end
             self.pipes[read_end] = name
+        self.standard[0] = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        self.restore()
         self.texts = {name: _CappedText(cap) for name in self.pipes.values()}
         self.selector = selectors.DefaultSelector()
         for fd in self.pipes:
@@ -113,6 +116,11 @@ class _OutputCapture:
         self.agent = os.pidfd_open(agent_pid)
         self.selector.register(self.agent, selectors.EVENT_READ)
         threading.Thread(target=self._drain, name="workspace-output", daemon=True).start()
+
+    def restore(self) -> None:
+        """Point fds 0, 1 and 2 where they belong again (a cell may have closed or redirected them)."""
+        for target, fd in self.standard.items():
+            os.dup2(fd, target)
 
     def _drain(self) -> None:
         while True:
@@ -206,13 +214,16 @@ class _Worker:
         self.completion: dict[str, Any] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
+        self.pid = os.getpid()
+        if request["confine"]:  # first: it needs a single-threaded process
+            confine.confine(request["tmpdir"], [request["workdir"]], network=self.config["network"])
+            os.environ["TMPDIR"] = request["tmpdir"]
+            tempfile.tempdir = None  # gettempdir() looks again
+        os.set_inheritable(sock.fileno(), False)  # programs a cell runs never see the channel
+        os.register_at_fork(after_in_child=self._detach)
         os.chdir(request["workdir"])
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
         self.output = _OutputCapture(self.cap, request["agent_pid"])
-        self.streams = [io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
-                                         errors="backslashreplace", line_buffering=True) for fd in (1, 2)]
+        self.streams: list[io.TextIOWrapper] = []
         self._reset_stdio()
         builtins.input = _refuse_input
         _limit_inherited_thread_pools()
@@ -225,6 +236,8 @@ class _Worker:
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins, **tools,
                                           "complete_task": self._complete_task_function()}
         self._take_output()  # whatever binding printed is not the first cell's output
+        self.own_threads = {t.ident for t in threading.enumerate()}
+        self.cpu_after_cell = time.process_time()
         if self.config["memory_mb"]:  # counted on top of what the fork inherited (e.g. pre-loaded tables)
             limit = _address_space() + self.config["memory_mb"] * 2**20
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -232,11 +245,24 @@ class _Worker:
     def serve(self) -> None:
         protocol.send(self.sock, {"ready": True})
         while (request := protocol.receive(self.sock)) is not None:
+            background = time.process_time() - self.cpu_after_cell
+            if background > self.config["background_cpu_s"]:
+                protocol.send(self.sock, {"cell": request["cell"], "background_cpu_s": background})
+                continue
             try:
                 reply = self.run_cell(request["code"])
             except KeyboardInterrupt:  # arrived just as the cell ended
                 reply = {**self._take_output(), "exception": "KeyboardInterrupt", "completion": self.completion}
-            protocol.send(self.sock, reply)
+            self.cpu_after_cell = time.process_time()
+            protocol.send(self.sock, {**reply, "cell": request["cell"], "threads": self._cell_threads()})
+
+    def _detach(self) -> None:
+        """In a process a cell forked: it must never answer for the worker (its end of the channel is closed)."""
+        self.sock.close()
+
+    def _cell_threads(self) -> int:
+        """Threads that cells started and that are still running."""
+        return sum(t.ident not in self.own_threads for t in threading.enumerate())
 
     def run_cell(self, code: str) -> dict[str, Any]:
         self.cell += 1
@@ -257,6 +283,11 @@ class _Worker:
             exception = cap_text(format_exception(e), self.cap)
         finally:
             self.in_cell = False
+        if os.getpid() != self.pid:  # a process the cell forked ran to the end of the cell
+            for stream in self.streams:
+                with suppress(ValueError, OSError):
+                    stream.flush()
+            os._exit(0)
         return {**self._take_output(), "exception": exception, "completion": self.completion}
 
     def _take_output(self) -> dict[str, str]:
@@ -303,7 +334,11 @@ class _Worker:
         return complete_task
 
     def _reset_stdio(self) -> None:
-        """Undo a previous cell's reassignment of the standard streams."""
+        """Undo a previous cell's reassignment, closing or redirection of the standard streams."""
+        self.output.restore()
+        if not self.streams or any(stream.closed for stream in self.streams):
+            self.streams = [io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                             errors="backslashreplace", line_buffering=True) for fd in (1, 2)]
         sys.stdout, sys.stderr, sys.stdin = self.streams[0], self.streams[1], io.StringIO()
 
     def _start_cpu_budget(self) -> None:

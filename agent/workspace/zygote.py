@@ -6,7 +6,7 @@ where FD is its end of a SOCK_SEQPACKET control socket. Messages on it (one JSON
 * agent -> server: ``{"preload", "preload_kwargs"}`` once, then spawn requests, each carrying the
   worker's end of a fresh stream socketpair as ancillary data (``socket.send_fds``), and
   ``{"kill": pid}`` to kill a worker's session and descendants;
-* server -> agent: ``{"ready": pid}`` or ``{"error": traceback}`` once, then
+* server -> agent: ``{"ready": pid, "confinement": why not available or ""}`` or ``{"error": traceback}`` once, then
   ``{"exited": pid, "code": returncode, "reason": str}`` whenever a worker ends and
   ``{"killed": [pid, ...]}`` once the processes of the sessions asked to be killed have died (one
   ``/proc`` scan serves all the requests read together; the loop never sleeps on a kill).
@@ -34,7 +34,7 @@ import time
 import traceback
 from typing import Any
 
-from agent.workspace import proctree, protocol, worker
+from agent.workspace import confine, proctree, protocol, worker
 
 SWEEP_INTERVAL_S = 0.5
 KILL_ROUND_S = 0.002  # between checks whether killed processes have died
@@ -220,7 +220,7 @@ def main(control_fd: int) -> int:
         control.send(json.dumps({"error": traceback.format_exc()}).encode())
         return 1
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    control.send(json.dumps({"ready": os.getpid()}).encode())
+    control.send(json.dumps({"ready": os.getpid(), "confinement": confine.probe()}).encode())
     _Server(control, shared).serve()
     return 0
 

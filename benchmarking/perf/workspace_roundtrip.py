@@ -6,6 +6,7 @@
 2. Episode start: median time of ``WorkspaceServer.spawn`` (fork from the warm server, bind, ready),
    and the one-off server start.
 3. Throughput: ``--concurrent`` workspaces each running ``--cells`` trivial cells at once.
+4. Confinement: episode start and round trip with ``confine`` off and on (user and mount namespaces).
 
     python benchmarking/perf/workspace_roundtrip.py
     python benchmarking/perf/workspace_roundtrip.py --cells 1000 --concurrent 64
@@ -23,7 +24,7 @@ import sys
 import time
 
 from agent.episode import ToolSpec
-from agent.workspace import WorkspaceServer
+from agent.workspace import WorkspaceConfig, WorkspaceServer
 
 NO_TOOLS = ToolSpec(bind="agent.workspace.worker:no_tools")
 
@@ -75,6 +76,7 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.gather(*(w.close() for w in workspaces))
         total = args.concurrent * args.cells
         print(f"throughput: {total / elapsed:.0f} cells/s with {args.concurrent} workspaces at once")
+        await _confinement(server, args)
     finally:
         await server.close()
 
@@ -87,6 +89,28 @@ async def main(args: argparse.Namespace) -> None:
     ours, theirs = _median_ms(cells), _median_ms(fresh)
     print(f"workspace round trip: median {ours:.2f} ms vs fresh python {theirs:.1f} ms "
           f"-> {theirs / ours:.1f}x faster")
+
+
+async def _confinement(server: WorkspaceServer, args: argparse.Namespace) -> None:
+    if server.confinement_error:
+        print(f"confinement: not available here ({server.confinement_error})")
+        return
+    medians = {}
+    for confine in (False, True):
+        config = WorkspaceConfig(confine=confine)
+        spawns = []
+        for _ in range(args.spawns):
+            start = time.perf_counter()
+            ws = await server.spawn(NO_TOOLS, config=config)
+            spawns.append(time.perf_counter() - start)
+            await ws.close()
+        async with await server.spawn(NO_TOOLS, config=config) as ws:
+            await ws.run("x = 1")
+            cells = [await _timed(ws.run("x = 1")) for _ in range(args.cells)]
+        medians[confine] = (_median_ms(spawns), _median_ms(cells))
+    (start_off, cell_off), (start_on, cell_on) = medians[False], medians[True]
+    print(f"confinement: episode start {start_on:.1f} ms vs {start_off:.1f} ms unconfined "
+          f"({start_on / start_off:.2f}x); round trip {cell_on:.2f} ms vs {cell_off:.2f} ms ({cell_on / cell_off:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+from core.config import redact
 from core.llm.retry import RetryPolicy, call_with_retries, is_retryable, within
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def shared_endpoint(url: str, limit: int) -> Endpoint:
     elif endpoint.limit != limit and limit not in endpoint.ignored_limits:
         endpoint.ignored_limits.add(limit)
         log.warning("endpoint %s already limited to %d concurrent calls; ignoring limit %d",
-                    url, endpoint.limit, limit)
+                    redact(url), endpoint.limit, limit)
     return endpoint
 
 

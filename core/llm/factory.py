@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from core.config import Config
 from core.errors import ConfigError
 from core.llm.base import LLMClient
 from core.llm.retry import RetryPolicy
@@ -34,8 +35,8 @@ DEFAULT_KEY_ENV = {
 }
 
 
-class ClientConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ClientConfig(Config):
+    model_config = ConfigDict(frozen=True)
 
     backend: Backend
     model: str = Field("", description="model name sent to the endpoint; for hf-local a local path "

@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any, Generic, TypeVar
 
+from core.config import redact
 from core.llm.base import Completion, LLMClient, Request
 from core.llm.endpoints import EndpointPool
 from core.llm.pricing import priced
@@ -64,7 +65,7 @@ class RemoteClient(LLMClient, Generic[SDK]):
     def warn_once(self, message: str) -> None:
         if message not in self._warned:
             self._warned.add(message)
-            log.warning("%s %s: %s", self.backend, self.model, message)
+            log.warning("%s %s: %s", self.backend, self.model, redact(message))
 
     async def complete(self, request: Request) -> Completion:
         start = time.perf_counter()

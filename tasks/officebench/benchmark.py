@@ -74,8 +74,8 @@ class OfficeBenchmark(Benchmark):
             raise ValueError("OfficeBench grades an episode's files: episode_dir is required")
         testbed = Path(episode_dir) / "testbed"
         if not testbed.is_dir():
-            raise ValueError(f"no testbed in {episode_dir}: each episode needs its own directory, passed to "
-                             "bind as episode_kwargs['episode_dir'] and to grade")
+            raise ValueError(f"no testbed in {episode_dir}: each episode needs its own directory, the "
+                             "workspace's workdir (the only one a confined worker can write) and passed to grade")
         if answer is not None:
             write_answer(testbed, answer)
         return evaluate(subtask_by_id(task.id), testbed, self.errata)

@@ -19,6 +19,7 @@ from core.messages import HintSet
 from core.settings import get_settings
 from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 from tasks.toolqa.build import PROFILES, ensure_toolqa_mini
+from tasks.toolqa.corpus import Corpus
 from tasks.toolqa.graders import REAL_ALTERNATIVES, REAL_SET_COMPARED, grade
 from tasks.toolqa.hints import hint_set
 from tasks.toolqa.questions import (
@@ -54,7 +55,11 @@ class ToolQABenchmark(Benchmark):
         self._tasks: list[Task] | None = None
 
     def tasks(self) -> list[Task]:
+        """The questions of the splits and groups; first checks that the corpus holds every file
+        they need, so a partial corpus fails here, naming the missing file, before any LLM call."""
         if self._tasks is None:
+            if self.root is not None:
+                Corpus(self.root).check(self.groups)
             self._tasks = [self._task(q) for split in self.splits
                            for q in load_questions(split, self.root, self.groups)]
         return self._tasks
