@@ -90,33 +90,32 @@ def _marked(mark):
 def test_faulty_solutions_are_contained_and_fail_with_their_reason(tmp_path, monkeypatch):
     mark = f"humaneval-{os.getpid()}"
     monkeypatch.setenv("MNM_TEST_MARK", mark)  # inherited by the workspace server and its workers
-    pidfile = tmp_path / "pid"
     solutions = {
         "right": "    return a + b\n",
         "wrong": "    return a - b\n",
         "full code": "import math\n\ndef add(a, b):\n    return math.fsum([a, b])\n",
         "hangs": "    while True:\n        pass\n",
-        "forks": "    import os, time\n    for _ in range(200):\n        if os.fork() == 0:\n"
-                 "            time.sleep(60)\n    return a + b\n",
+        "forks": "    import os, time\n    while True:\n        if os.fork() == 0:\n"
+                 "            time.sleep(60)\n",
         "floods": "    print('x' * 10_000_000)\n    return a + b + 1\n",
         "exits": "    import os\n    os._exit(0)\n",
         "raises SystemExit": "    raise SystemExit(0)\n",
         "calls complete_task": "    return a + b\ncomplete_task('done', 'x')\n",
         "syntax": "    return a +\n",
-        "records its pid": f"    open({str(pidfile)!r}, 'w').write(str(__import__('os').getpid()))\n    return a + b\n",
+        # passes only outside this process: the tests run in a workspace (confined: no writes outside it)
+        "runs elsewhere": f"    assert __import__('os').getpid() != {os.getpid()}\n    return a + b\n",
     }
     results = dict(zip(solutions, check_all([(ADD, s) for s in solutions.values()], concurrency=4, timeout_s=3),
                        strict=True))
-    assert {k for k, r in results.items() if r.passed} == {"right", "full code", "records its pid"}
+    assert {k for k, r in results.items() if r.passed} == {"right", "full code", "runs elsewhere"}
     assert results["wrong"].reason == "failed: AssertionError"
     assert results["hangs"].reason == "timed out after 3 s"
-    assert results["forks"].reason.startswith("crashed") or results["forks"].reason.startswith("timed out")
+    assert results["forks"].reason.startswith(("crashed", "timed out", "failed: BlockingIOError"))
     assert results["floods"].reason == "failed: AssertionError"
     assert results["exits"].reason.startswith("crashed")
     assert results["raises SystemExit"].reason.startswith("failed: SystemExit")
     assert "complete_task" in results["calls complete_task"].reason
     assert results["syntax"].reason.startswith("failed: SyntaxError")
-    assert int(pidfile.read_text()) != os.getpid()  # the tests ran in a workspace, not in this process
     deadline = time.monotonic() + 20
     while _marked(mark) and time.monotonic() < deadline:  # no forked process outlives the checks
         time.sleep(0.2)
