@@ -6,6 +6,7 @@ Imports happen inside each command so that `mnm --help` is instant.
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -249,6 +250,23 @@ def demo(
 
     out = run_demo(load_demo_config(quick, set_ or []), run_dir)
     typer.echo(f"demo run directory: {out}")
+
+
+@app.command("real-loop")
+def real_loop(
+    run_dir: Annotated[Path | None, typer.Option(help="default: $MNM_RUNS_DIR/real-loop/<model>-seed<seed>")] = None,
+    set_: Overrides = None,
+) -> None:
+    """One round of the loop on a real small model served by vLLM on CPU (needs `make models vllm`)."""
+    from core.config import load_config
+    from core.settings import get_settings
+    from demo.real_loop import LoopConfig, run_real_loop
+
+    cfg = load_config(LoopConfig, overrides=set_ or [])
+    out = run_dir or get_settings().mnm_runs_dir / "real-loop" / f"{cfg.model}-seed{cfg.seed}"
+    record = run_real_loop(out, cfg)
+    typer.echo(json.dumps(record["timings"]))
+    typer.echo(f"real-loop run directory: {out}")
 
 
 def _client_config(path: Path | None, overrides: list[str] | None):

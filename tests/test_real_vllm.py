@@ -17,8 +17,8 @@ from core.llm.openai_chat import OpenAIChatClient
 from core.llm.vllm_completions import VLLMCompletionsClient
 from core.messages import Message, Part, to_chat
 from tasks import sample
-from training.sequences import encode
 from tests.real_models import real_model
+from training.sequences import encode
 
 pytestmark = [pytest.mark.slow, pytest.mark.real]
 
