@@ -38,12 +38,15 @@ class LoopConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = "smollm2-135m-instruct"
-    trials: int = 2
-    max_steps: int = 1
-    max_tokens: int = 32
+    trials: int = 3  # teacher episodes: enough for a usable step (SmolLM2 often runs past max_tokens)
+    max_steps: int = 2
+    max_tokens: int = 96
+    temperature: float = 1.0
+    eval_trials: int = 1  # student and merged-model episodes: one step, short
+    eval_max_tokens: int = 32
     train_steps: int = 2
     lora_rank: int = 8
-    seed: int = 0
+    seed: int = 0  # dataset split and training (sampling is unseeded: trials must differ)
     port: int = 8100  # the merged model's server (and the base's unless base_url is given)
     base_url: str | None = None  # a vLLM server already serving the base model as ``served_name``
     served_name: str = "base"
@@ -75,14 +78,15 @@ def run_real_loop(run_dir: Path, config: LoopConfig = LoopConfig()) -> dict:
         return out
 
     def run(name: str, url: str, served: str, tokenizer: Path, hints: bool) -> Path:
+        teacher = name == "teacher"
         cfg = CollectConfig(
             run_dir=run_dir / f"collect-{name}", preset=f"real-{name}",
             prompt=PromptConfig(name="hints" if hints else "nohints", hints="task" if hints else "none",
                                 tool_docs="long" if hints else "none"),
-            tasks=TaskSelection(benchmark="sample"), trials=config.trials,
+            tasks=TaskSelection(benchmark="sample"), trials=config.trials if teacher else config.eval_trials,
             client=ClientConfig(backend="vllm-completions", model=served, base_urls=[url], tokenizer=str(tokenizer)),
-            agent=AgentConfig(temperature=0.7, max_tokens=config.max_tokens, max_steps=config.max_steps,
-                              seed=config.seed))
+            agent=AgentConfig(temperature=config.temperature, max_tokens=config.max_tokens if teacher
+                              else config.eval_max_tokens, max_steps=config.max_steps if teacher else 1, seed=None))
         return timed(f"collect-{name}", lambda: collect(cfg, show_progress=False))
 
     with contextlib.ExitStack() as stack:
@@ -99,7 +103,7 @@ def run_real_loop(run_dir: Path, config: LoopConfig = LoopConfig()) -> dict:
 
     # The sample benchmark has a test split only: allow it as training data here.
     data = timed("dataset", lambda: build_dataset(
-        run_dir / "dataset", DatasetConfig(round=1, seed=config.seed, exports=[], forbid_splits=[]),
+        run_dir / "dataset", DatasetConfig(round=1, val_fraction=0.0, seed=config.seed, exports=[], forbid_splits=[]),
         runs=[teacher], show=False))
     adapter = timed("train", lambda: train(TrainConfig(
         base_model=base, train_data=[data / "train.jsonl"], output_dir=run_dir / "train",

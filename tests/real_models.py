@@ -59,6 +59,10 @@ def vllm_server(model: Path, name: str, log_dir: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def smollm2_server(tmp_path_factory) -> Iterator[str]:
-    """One vLLM server on SmolLM2-135M-Instruct (served as ``smollm2``) for the whole test session."""
+    """One vLLM server on SmolLM2-135M-Instruct (served as ``smollm2``) for the whole test session;
+    ``MNM_TEST_VLLM_URL``: one already running (e.g. `mnm serve ... --served-name smollm2 --run`)."""
+    if os.environ.get("MNM_TEST_VLLM_URL"):
+        yield os.environ["MNM_TEST_VLLM_URL"]
+        return
     with vllm_server(real_model("smollm2-135m-instruct"), "smollm2", tmp_path_factory.mktemp("vllm-logs")) as url:
         yield url
