@@ -13,7 +13,7 @@ from filters.examples import trajectory_id
 from tests.real_models import free_port
 from training.sequences import encode
 
-pytestmark = [pytest.mark.slow, pytest.mark.real]
+pytestmark = [pytest.mark.slow, pytest.mark.real, pytest.mark.timeout(1800)]  # a server start is minutes
 
 
 def target_starts(mask: list[bool]) -> list[int]:

@@ -20,7 +20,7 @@ from tasks import sample
 from tests.real_models import real_model
 from training.sequences import encode
 
-pytestmark = [pytest.mark.slow, pytest.mark.real]
+pytestmark = [pytest.mark.slow, pytest.mark.real, pytest.mark.timeout(1800)]  # a server start is minutes
 
 MODEL = "smollm2-135m-instruct"
 OPEN, CLOSE = P.open_tag(P.MONOLOGUE_TAG), P.close_tag(P.MONOLOGUE_TAG)
