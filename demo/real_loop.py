@@ -111,7 +111,9 @@ def run_real_loop(run_dir: Path, config: LoopConfig = LoopConfig()) -> dict:
         max_steps=config.train_steps, epochs=10_000, dtype="float32", eval_every=config.train_steps,
         save_every=config.train_steps, seed=config.seed), progress=False))
     merged = timed("merge", lambda: merge(base, [adapter], run_dir / "merged", [data / "train.jsonl"]))
+    t0 = time.perf_counter()
     with serving(merged, "merged", config.port, run_dir / "serve-logs" / "merged") as url:
+        timings["serve-merged"] = round(time.perf_counter() - t0, 1)
         after = run("merged", url, "merged", merged, hints=False)
     record.update(teacher=str(teacher), student=str(student), review=str(review_dir), dataset=str(data),
                   adapter=str(adapter), merged=str(merged), after=str(after))
