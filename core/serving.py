@@ -21,6 +21,7 @@ import shlex
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -82,14 +83,14 @@ def describe(cfg: ServeConfig) -> str:
 
 
 def wait_ready(urls: list[str], timeout_s: float = 900, api_key: str | None = None,
-               procs: list[subprocess.Popen] = (), logs: list[Path] = ()) -> None:
+               procs: Sequence[subprocess.Popen] = (), logs: Sequence[Path] = ()) -> None:
     """Poll ``/models`` on every URL until all answer 200, or raise TimeoutError; a server process
     in ``procs`` that exits first raises RuntimeError naming its log (``logs``, same order)."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     deadline = time.monotonic() + timeout_s
     pending = list(urls)
     while pending:
-        for proc, log in zip(procs, logs, strict=False):
+        for proc, log in zip(procs, logs, strict=True):
             if proc.poll() is not None:
                 raise RuntimeError(f"vLLM server exited with code {proc.returncode} before answering; see {log}")
         url = pending[0]
