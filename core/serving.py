@@ -21,7 +21,8 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -138,6 +139,16 @@ def stop(procs: list[subprocess.Popen], grace_s: float = 30) -> None:
     _signal_groups(procs, signal.SIGKILL)
     for p in procs:
         p.wait()
+
+
+@contextmanager
+def served(cfg: ServeConfig, log_dir: Path, timeout_s: float = 900) -> Iterator[str]:
+    """The server(s) of ``cfg`` for the duration of the block, always stopped after; yields the first URL."""
+    procs = start(cfg, log_dir, timeout_s)
+    try:
+        yield base_urls(cfg)[0]
+    finally:
+        stop(procs)
 
 
 def _signal_groups(procs: list[subprocess.Popen], sig: int) -> None:

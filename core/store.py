@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import fcntl
+import gzip
 import hashlib
 import json
 import logging
@@ -131,8 +132,10 @@ class JsonlStore(Generic[M]):
 
 
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line number, object)`` for a plain JSONL file; raise :class:`DataError` on a bad line."""
-    with open(path, encoding="utf-8") as f:
+    """Yield ``(line number, object)`` for a JSONL file (gzipped if its name ends in ``.gz``); raise
+    :class:`DataError` on a bad line."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
             if not line.strip():
                 continue

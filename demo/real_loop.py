@@ -12,15 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from agent.loop import AgentConfig
+from core.config import Config
 from core.llm.factory import ClientConfig, make_client
 from core.models import build
-from core.serving import ServeConfig, base_urls, start, stop
+from core.serving import ServeConfig, served
 from core.store import write_atomic
 from filters.correct import correct
 from filters.dataset import DatasetConfig, build_dataset
@@ -34,9 +32,7 @@ from training.merge import merge
 from training.trainer import train
 
 
-class LoopConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoopConfig(Config):
     model: str = "smollm2-135m-instruct"
     trials: int = 3  # teacher episodes: enough for a usable step (SmolLM2 often runs past max_tokens)
     max_steps: int = 2
@@ -52,16 +48,10 @@ class LoopConfig(BaseModel):
     served_name: str = "base"
 
 
-@contextlib.contextmanager
-def serving(model: Path, name: str, port: int, log_dir: Path) -> Iterator[str]:
+def serving(model: Path, name: str, port: int, log_dir: Path) -> contextlib.AbstractContextManager[str]:
     """vLLM on CPU serving ``model`` as ``name`` for the block; yields the base URL."""
-    cfg = ServeConfig(model=str(model), served_name=name, port=port, cpu=True, dtype="float32",
-                      max_model_len=4096, kv_cache_gib=1)
-    procs = start(cfg, log_dir, timeout_s=1200)
-    try:
-        yield base_urls(cfg)[0]
-    finally:
-        stop(procs)
+    return served(ServeConfig(model=str(model), served_name=name, port=port, cpu=True, dtype="float32",
+                              max_model_len=4096, kv_cache_gib=1), log_dir, timeout_s=1200)
 
 
 def run_real_loop(run_dir: Path, config: LoopConfig = LoopConfig()) -> dict:

@@ -10,7 +10,6 @@ question files (``tasks/toolqa/questions/test/gsm8k-test.jsonl``, under ToolQA's
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import re
@@ -21,6 +20,7 @@ from typing import Any
 
 from agent.episode import EpisodeSpec, ToolSpec
 from core.errors import DataError
+from core.store import read_jsonl
 from core.trajectory import Trajectory
 from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
 
@@ -45,24 +45,17 @@ class Question:
 def load_questions(path: str | Path = DATA) -> list[Question]:
     """Every question of a GSM8K JSONL file; a malformed line raises a DataError naming file and line."""
     out = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"not JSON: {e.msg}", path=str(path), line=n) from None
-            for key in ("question", "answer"):
-                if not isinstance(row.get(key), str):
-                    raise DataError(f"missing or non-string {key!r}", path=str(path), line=n, field=key)
-            if "####" not in row["answer"]:
-                raise DataError("the answer has no '#### N' line", path=str(path), line=n, field="answer")
-            final = row["answer"].rsplit("####", 1)[1].strip()
-            if to_number(final) is None:
-                raise DataError(f"the '####' answer {final!r} is not a number", path=str(path), line=n,
-                                field="answer")
-            out.append(Question(len(out), row["question"], row["answer"], final))
+    for n, row in read_jsonl(path):
+        for key in ("question", "answer"):
+            if not isinstance(row.get(key), str):
+                raise DataError(f"missing or non-string {key!r}", path=str(path), line=n, field=key)
+        if "####" not in row["answer"]:
+            raise DataError("the answer has no '#### N' line", path=str(path), line=n, field="answer")
+        final = row["answer"].rsplit("####", 1)[1].strip()
+        if to_number(final) is None:
+            raise DataError(f"the '####' answer {final!r} is not a number", path=str(path), line=n,
+                            field="answer")
+        out.append(Question(len(out), row["question"], row["answer"], final))
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.models import model_dir
-from core.serving import ServeConfig, base_urls, start, stop
+from core.serving import ServeConfig, served
 from core.settings import get_settings
 
 
@@ -44,17 +44,14 @@ def vllm_server(model: Path, name: str, log_dir: Path) -> Iterator[str]:
     probe = subprocess.run([python, "-c", "import importlib.util as u, sys; sys.exit(u.find_spec('vllm') is None)"],
                            capture_output=True)
     if probe.returncode != 0:
-        message = f"no vLLM for MNM_VLLM_PYTHON={python}: run `make vllm` and set it to .venv-vllm/bin/python"
+        message = f"no vLLM for MNM_VLLM_PYTHON={python}: run `make vllm` and set it to that venv's python (`make test-real` does)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     cfg = ServeConfig(model=str(model), served_name=name, port=free_port(), cpu=True, dtype="float32",
                       max_model_len=4096, kv_cache_gib=1)
-    procs = start(cfg, log_dir, timeout_s=1200)
-    try:
-        yield base_urls(cfg)[0]
-    finally:
-        stop(procs)
+    with served(cfg, log_dir, timeout_s=1200) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

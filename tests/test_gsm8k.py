@@ -54,7 +54,7 @@ def test_every_reference_answer_parses_to_an_integer_that_the_grader_accepts():
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("not json", "not JSON"),
+    ("not json", "invalid JSON"),
     (json.dumps({"question": "q"}), "'answer'"),
     (json.dumps({"question": "q", "answer": "no final line"}), "'#### N'"),
     (json.dumps({"question": "q", "answer": "x\n#### many"}), "not a number"),

@@ -7,12 +7,11 @@ the caller's process) is not: tests run in the sandboxed workspace (:mod:`tasks.
 
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import DataError
+from core.store import read_jsonl
 
 FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
 
@@ -41,18 +40,10 @@ def load_problems(path: str | Path | None = None) -> list[Problem]:
     """Every problem of a HumanEval JSONL file (gzipped if it ends in ``.gz``); a malformed line
     raises a DataError naming the file and line."""
     path = Path(path) if path is not None else default_path()
-    opener = gzip.open if path.suffix == ".gz" else open
     problems = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"not JSON: {e.msg}", path=str(path), line=n) from None
-            for key in FIELDS:
-                if not isinstance(row.get(key), str) or not row[key]:
-                    raise DataError(f"missing or empty {key!r}", path=str(path), line=n, field=key)
-            problems.append(Problem(**{k: row[k] for k in FIELDS}))
+    for n, row in read_jsonl(path):
+        for key in FIELDS:
+            if not isinstance(row.get(key), str) or not row[key]:
+                raise DataError(f"missing or empty {key!r}", path=str(path), line=n, field=key)
+        problems.append(Problem(**{k: row[k] for k in FIELDS}))
     return problems
