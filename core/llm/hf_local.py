@@ -24,10 +24,10 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase
 
+from core.chat_template import count_tokens, load_tokenizer, render_prompt
 from core.errors import LLMError
 from core.llm.base import Completion, LLMClient, Request
 from core.llm.sampling import SamplingDefaults, cut_at_stop, with_defaults
-from core.llm.vllm_completions import load_tokenizer, render_prompt
 from core.trajectory import Usage
 
 
@@ -77,10 +77,10 @@ class HFLocalClient(LLMClient):
         self.batches_run = 0  # generation batches so far (shows whether batching happens)
 
     def render(self, request: Request) -> str:
-        return render_prompt(self.tokenizer, request)
+        return render_prompt(self.tokenizer, request.messages, request.prefill)
 
     def count_tokens(self, request: Request) -> int:
-        return len(self.tokenizer(self.render(request), add_special_tokens=False).input_ids)
+        return count_tokens(self.tokenizer, self.render(request))
 
     async def complete(self, request: Request) -> Completion:
         start = time.perf_counter()

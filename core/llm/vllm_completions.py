@@ -1,8 +1,8 @@
 """vLLM in completions mode: the prompt is rendered here with the served model's chat template.
 
-The messages are rendered by the model's own Hugging Face tokenizer
-(``apply_chat_template(..., add_generation_prompt=True, tokenize=False)``), the prefill (opening
-tag) is appended, and the text goes to ``/v1/completions``. The model thus continues right after
+The messages are rendered by the model's own Hugging Face chat template
+(:func:`core.chat_template.render_prompt`: same-role runs joined, the generation prompt, then the
+prefill (opening tag)), and the text goes to ``/v1/completions``. The model thus continues right after
 the tag, exactly as training renders the same conversation.
 
 Double BOS: chat templates usually write the BOS token themselves, and vLLM would add another
@@ -18,23 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 import openai
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
+from core.chat_template import count_tokens, load_tokenizer, render_prompt
 from core.llm.base import Completion, Request
 from core.llm.openai_chat import openai_sdk, post_and_read
 from core.llm.remote import RemoteClient, common_args
 from core.llm.retry import MalformedResponse
-
-
-def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
-    """A tokenizer from a local directory or the local Hugging Face cache (never downloads)."""
-    return AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
-
-
-def render_prompt(tokenizer: PreTrainedTokenizerBase, request: Request) -> str:
-    """The chat-template rendering of ``request.messages`` with the generation prompt and prefill."""
-    text = tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, tokenize=False)
-    return text + request.prefill
 
 
 class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
@@ -50,11 +40,11 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
         return openai_sdk(base_url, self.api_key, self.policy.timeout_s)
 
     def render(self, request: Request) -> str:
-        return render_prompt(self.tokenizer, request)
+        return render_prompt(self.tokenizer, request.messages, request.prefill)
 
     def count_tokens(self, request: Request) -> int:
         """Exact prompt length in tokens, as the server will count it."""
-        return len(self.tokenizer(self.render(request), add_special_tokens=False).input_ids)
+        return count_tokens(self.tokenizer, self.render(request))
 
     def prepare(self, request: Request) -> dict[str, Any]:
         body: dict[str, Any] = {"include_stop_str_in_output": True, "add_special_tokens": False}
