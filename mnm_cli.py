@@ -201,7 +201,7 @@ def merge(
     base: Annotated[str, typer.Option(help="base model path (or the previous round's merged checkpoint)")],
     adapter: Annotated[list[Path], typer.Option(help="adapter path(s), applied in order (repeatable)")],
     out: Annotated[Path, typer.Option(help="output directory of the standalone checkpoint")],
-    dataset: Annotated[list[Path] | None, typer.Option(help="datasets the adapters were trained on (provenance)")] = None,
+    dataset: Annotated[list[Path] | None, typer.Option(help="datasets the adapters were trained on: files or `mnm dataset` directories (provenance)")] = None,
 ) -> None:
     """Merge adapters into a standalone HF checkpoint (weights, tokenizer, chat template, provenance)."""
     from training.merge import merge as run_merge
