@@ -79,6 +79,9 @@ class HFLocalClient(LLMClient):
     def render(self, request: Request) -> str:
         return render_prompt(self.tokenizer, request.messages, request.prefill)
 
+    def exact_prompt(self, request: Request) -> str:
+        return self.render(request)
+
     def count_tokens(self, request: Request) -> int:
         return count_tokens(self.tokenizer, self.render(request))
 

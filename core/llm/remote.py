@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import json
 import logging
 import time
 from typing import Any, Generic, TypeVar
@@ -65,6 +66,11 @@ class RemoteClient(LLMClient, Generic[SDK]):
         if message not in self._warned:
             self._warned.add(message)
             log.warning("%s %s: %s", self.backend, self.model, message)
+
+    def exact_prompt(self, request: Request) -> str:
+        """The prompt fields of the request body (messages, and a system prompt where separate), as JSON."""
+        args = self.prepare(with_defaults(request, self.defaults))
+        return json.dumps({k: args[k] for k in ("system", "messages") if k in args}, indent=1, ensure_ascii=False)
 
     async def complete(self, request: Request) -> Completion:
         start = time.perf_counter()

@@ -42,6 +42,9 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
     def render(self, request: Request) -> str:
         return render_prompt(self.tokenizer, request.messages, request.prefill)
 
+    def exact_prompt(self, request: Request) -> str:
+        return self.render(request)
+
     def count_tokens(self, request: Request) -> int:
         """Exact prompt length in tokens, as the server will count it."""
         return count_tokens(self.tokenizer, self.render(request))
