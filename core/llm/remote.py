@@ -85,8 +85,12 @@ class RemoteClient(LLMClient, Generic[SDK]):
         completion.seconds = time.perf_counter() - start
         return completion
 
+    async def fit(self, request: Request) -> Request:
+        """``request`` made to fit the model's context, or refused, before it is sent (default: as is)."""
+        return request
+
     async def _call(self, request: Request) -> Completion:
-        args = self.prepare(request)
+        args = self.prepare(await self.fit(request))
         return await self.pool.call(lambda url: self.send(self.sdk(url), url, request, args),
                                     self.policy, what=f"{self.backend} model {self.model!r}")
 
