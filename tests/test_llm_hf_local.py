@@ -65,9 +65,9 @@ async def test_n_samples_seed_and_logprobs(client):
 async def test_concurrent_requests_are_batched(client):
     requests = [greedy(messages=[{"role": "user", "content": f"Question {i}?"}]) for i in range(6)]
     alone = [(await client.complete(r)).text for r in requests[:2]]
-    before = client.batches_run
+    before = client.generator.prefills_run
     together = await asyncio.gather(*(client.complete(r) for r in requests))
-    assert client.batches_run - before == 1
+    assert client.generator.prefills_run - before == 1
     assert [c.text for c in together[:2]] == alone  # left padding does not change greedy output
 
 
