@@ -149,10 +149,10 @@ class BatchGenerator:
         self.prefills_run += 1
         logits = out.logits[:, -1, :].float()
         if not self.rows:
-            self.rows, self.cache, self.mask, self.logits = rows, out.past_key_values, mask, logits
+            self.rows, self.cache, self.mask, self.logits = rows, out.cache, mask, logits
             self.mergeable = not any(getattr(layer, "is_sliding", False) for layer in self.cache.layers)
         else:
-            self._join(rows, out.past_key_values, mask, logits)
+            self._join(rows, out.cache, mask, logits)
         self._admitting = []
 
     def _join(self, rows: list[_Row], cache, mask: torch.Tensor, logits: torch.Tensor) -> None:
@@ -193,7 +193,7 @@ class BatchGenerator:
         self.mask = torch.cat([self.mask, self.mask.new_ones(len(self.rows), 1)], dim=1)
         out = self.lm(input_ids=tokens[keep, None], attention_mask=self.mask,
                       position_ids=torch.tensor([[row.position] for row in self.rows], device=self.device),
-                      past_key_values=self.cache, use_cache=True)
+                      cache=self.cache, use_cache=True)
         for row in self.rows:
             row.position += 1
         self.logits = out.logits[:, -1, :].float()
