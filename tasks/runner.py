@@ -32,14 +32,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agent.loop import AgentConfig, run_episode
+from agent.loop import AgentConfig, StepCallback, run_episode
 from agent.workspace import close_servers
 from core.config import dump_config, load_config, load_yaml
 from core.heap import frozen_heap
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig
 from core.store import JsonlStore, write_atomic
-from core.trajectory import Trajectory
+from core.trajectory import Step, Trajectory
 from tasks.asyncio_compat import run_sync
 from tasks.experts import client_for
 from tasks.registry import make_benchmark
@@ -117,7 +117,7 @@ def _record_config(config: CollectConfig) -> None:
 
 
 async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: CollectConfig,
-                   client: LLMClient, episodes_dir: Path) -> Trajectory:
+                   client: LLMClient, episodes_dir: Path, on_step: StepCallback | None = None) -> Trajectory:
     spec = benchmark.episode(task, config.prompt, trial)
     spec.meta.setdefault("preset", config.preset)
     episode_dir = None
@@ -126,7 +126,7 @@ async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: Collect
         shutil.rmtree(episode_dir, ignore_errors=True)  # left over by an attempt that was killed
         episode_dir.mkdir(parents=True)
         spec.workdir = str(episode_dir)
-    traj = await run_episode(spec, client, config.agent, detach_teardown=True)  # close_servers waits
+    traj = await run_episode(spec, client, config.agent, on_step, detach_teardown=True)  # close_servers waits
     if traj.outcome.termination == "completed":
         traj.outcome.score = benchmark.grade(task, traj.outcome.answer, str(episode_dir) if episode_dir else None)
     traj.meta.update(preset=config.preset, endpoint=",".join(config.client.base_urls or []),
@@ -161,9 +161,15 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
 
     solved = finished = 0
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("success {task.fields[rate]}"), TimeElapsedColumn(),
-                  disable=not show_progress) as progress:
-        bar = progress.add_task(config.preset, total=len(todo), rate="-")
+                  TextColumn("success {task.fields[rate]}"), TextColumn("steps {task.fields[steps]}"),
+                  TimeElapsedColumn(), disable=not show_progress) as progress:
+        bar = progress.add_task(config.preset, total=len(todo), rate="-", steps="-")
+        steps = 0
+
+        def step_done(traj: Trajectory, step: Step) -> None:  # episodes in this process only
+            nonlocal steps
+            steps += 1
+            progress.update(bar, steps=steps)
 
         def done(success: bool, row: list[Any]) -> None:
             nonlocal solved, finished
@@ -176,7 +182,8 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
         if config.processes > 1:
             await _run_in_processes(config, todo, done)
         else:
-            await run_episodes(config, benchmark, client or client_for(config.client, benchmark), todo, done)
+            await run_episodes(config, benchmark, client or client_for(config.client, benchmark), todo, done,
+                               step_done)
     summary = summarize([run_dir])
     write_atomic(run_dir / "summary.json", json.dumps(summary, indent=2))
     if tracker:
@@ -194,16 +201,17 @@ EpisodeDone = Callable[[bool, list[Any]], None]
 
 
 async def run_episodes(config: CollectConfig, benchmark: Benchmark, client: LLMClient,
-                       todo: Sequence[tuple[Task, int]], done: EpisodeDone) -> None:
+                       todo: Sequence[tuple[Task, int]], done: EpisodeDone,
+                       on_step: StepCallback | None = None) -> None:
     """Run ``todo`` with ``config.concurrency`` episodes in flight in this process, appending each
-    graded trajectory as it finishes and then calling ``done(success, episode_row)``; then close
-    the client and the workspace servers."""
+    graded trajectory as it finishes and then calling ``done(success, episode_row)`` (and
+    ``on_step`` after every step); then close the client and the workspace servers."""
     store = JsonlStore(config.run_dir / "trajectories.jsonl", Trajectory)
     sem = asyncio.Semaphore(config.concurrency)
 
     async def one(task: Task, trial: int) -> None:
         async with sem:
-            traj = await _run_one(benchmark, task, trial, config, client, config.run_dir / "episodes")
+            traj = await _run_one(benchmark, task, trial, config, client, config.run_dir / "episodes", on_step)
         await asyncio.to_thread(store.append, traj)  # its fsync must not stall the other episodes
         done(traj.outcome.success, episode_row(traj))
 
