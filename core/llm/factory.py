@@ -47,7 +47,7 @@ class ClientConfig(BaseModel):
                                   "hf-local); default: the model")
     adapter: str | None = Field(None, description="PEFT adapter path (hf-local)")
     device: str = Field("cpu", description="torch device (hf-local)")
-    threads: int | None = Field(None, ge=1, description="torch CPU threads (hf-local); default: the usable cores")
+    threads: int | None = Field(None, ge=1, description="torch CPU threads (hf-local); default: the usable cores less one")
     assistant_prefill: bool = Field(True, description="anthropic: send the prefill as a final "
                                     "assistant turn (models from Claude 4.6 on reject it)")
     max_concurrency: int = Field(16, ge=1, description="calls in flight per base URL")
