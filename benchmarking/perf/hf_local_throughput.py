@@ -85,9 +85,18 @@ def main() -> None:
     print(f"model {path}; {len(requests)} prompts of ~{client.count_tokens(requests[0])} tokens, "
           f"max {args.max_tokens} new tokens, greedy, stop at {STOP}; torch threads {torch.get_num_threads()}")
 
-    rows = [("HF generate, 1 at a time", *hf_generate_one_at_a_time(client, requests))]
-    rows.append(("hf-local, 1 in flight", *asyncio.run(through(client, requests, 1))))
-    rows.append((f"hf-local, {args.concurrency} in flight", *asyncio.run(through(client, requests, args.concurrency))))
+    base_rate = 0.0
+
+    def report(name: str, tokens: int, seconds: float) -> None:  # each line as soon as it is measured
+        nonlocal base_rate
+        rate = tokens / seconds
+        base_rate = base_rate or rate
+        print(f"{name:28s} {tokens:6d} tokens in {seconds:7.1f} s = {rate:6.1f} tokens/s "
+              f"({rate / base_rate:.2f}x HF generate)", flush=True)
+
+    report("HF generate, 1 at a time", *hf_generate_one_at_a_time(client, requests))
+    report("hf-local, 1 in flight", *asyncio.run(through(client, requests, 1)))
+    report(f"hf-local, {args.concurrency} in flight", *asyncio.run(through(client, requests, args.concurrency)))
     if args.vllm_url:
         from core.llm.vllm_completions import VLLMCompletionsClient
 
@@ -96,15 +105,9 @@ def main() -> None:
                                              tokenizer=client.tokenizer) as remote:
                 return await through(remote, requests, args.concurrency)
 
-        rows.append((f"vLLM, {args.concurrency} in flight", *asyncio.run(vllm())))
+        report(f"vLLM, {args.concurrency} in flight", *asyncio.run(vllm()))
     else:
         print("vLLM: skipped (no --vllm-url: start a server of the same model with `mnm serve MODEL --run`)")
-
-    base_rate = rows[0][1] / rows[0][2]
-    for name, tokens, seconds in rows:
-        rate = tokens / seconds
-        print(f"{name:28s} {tokens:6d} tokens in {seconds:7.1f} s = {rate:6.1f} tokens/s "
-              f"({rate / base_rate:.2f}x HF generate)")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
