@@ -26,11 +26,13 @@ def run_task(
     hints: Annotated[bool, typer.Option(help="show the task-specific hints and tool docs")] = True,
     max_steps: int = 4,
     max_tokens: Annotated[int, typer.Option(help="per response")] = 1000,
+    show_prompt: Annotated[bool, typer.Option("--show-prompt", help="print each prompt exactly as the model "
+                                              "receives it (rendered template text, or the chat messages JSON)")] = False,
     set_: Overrides = None,
 ) -> None:
-    """Run the built-in sample task once and print the trajectory."""
+    """Run the built-in sample task once, printing each step as it completes."""
     from agent.loop import AgentConfig, run_episode
-    from agent.render import print_trajectory
+    from agent.render import LivePrinter, PromptPrinter
     from core.config import load_config
     from core.llm.scripted import ScriptedClient
     from tasks import sample
@@ -40,10 +42,18 @@ def run_task(
     else:
         from core.llm.factory import ClientConfig, make_client
         llm = make_client(load_config(ClientConfig, overrides=set_ or [], base={"backend": client, "model": model}))
-    traj = asyncio.run(run_episode(sample.episode(hints=hints, max_steps=max_steps), llm,
-                                   AgentConfig(temperature=0.0, max_tokens=max_tokens)))
+    printer = LivePrinter()
+    if show_prompt:
+        llm = PromptPrinter(llm, printer.console)
+
+    async def episode():
+        async with llm:
+            return await run_episode(sample.episode(hints=hints, max_steps=max_steps), llm,
+                                     AgentConfig(temperature=0.0, max_tokens=max_tokens), on_step=printer)
+
+    traj = asyncio.run(episode())
     traj.outcome.score = sample.grade(traj.outcome.answer)
-    print_trajectory(traj)
+    printer.finish(traj)
 
 
 @app.command()
@@ -299,7 +309,7 @@ def merge(
     base: Annotated[str, typer.Option(help="base model path (or the previous round's merged checkpoint)")],
     adapter: Annotated[list[Path], typer.Option(help="adapter path(s), applied in order (repeatable)")],
     out: Annotated[Path, typer.Option(help="output directory of the standalone checkpoint")],
-    dataset: Annotated[list[Path] | None, typer.Option(help="datasets the adapters were trained on (provenance)")] = None,
+    dataset: Annotated[list[Path] | None, typer.Option(help="datasets the adapters were trained on: files or `mnm dataset` directories (provenance)")] = None,
 ) -> None:
     """Merge adapters into a standalone HF checkpoint (weights, tokenizer, chat template, provenance)."""
     from training.merge import merge as run_merge

@@ -92,7 +92,7 @@ def _cut(text: str, stops: list[str], keep_stop: bool, max_tokens: int | None) -
 class FakeLLMServer:
     def __init__(self, responder: Responder = default_responder, *, delay: float = 0.0,
                  faults: FaultSchedule = (), retry_after: float = 0.05, hang_s: float = 30.0,
-                 port: int = 0, model: str = "fake-model") -> None:
+                 port: int = 0, model: str = "fake-model", max_model_len: int | None = None) -> None:
         self.responder = responder
         self.delay = delay
         self.faults = faults
@@ -100,6 +100,7 @@ class FakeLLMServer:
         self.hang_s = hang_s
         self.port = port
         self.model = model
+        self.max_model_len = max_model_len  # announced by /v1/models as vLLM does, when set
         self.received: list[Call] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -255,8 +256,10 @@ class FakeLLMServer:
         return await self._serve(request, "messages", self._messages_answer)
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response({"object": "list", "data": [
-            {"id": self.model, "object": "model", "created": 0, "owned_by": "fake"}]})
+        model = {"id": self.model, "object": "model", "created": 0, "owned_by": "fake"}
+        if self.max_model_len is not None:
+            model["max_model_len"] = self.max_model_len
+        return web.json_response({"object": "list", "data": [model]})
 
     def _head(self, kind: str) -> dict[str, Any]:
         return {"id": f"{kind}-{uuid.uuid4().hex[:12]}", "object": kind, "created": int(time.time()),

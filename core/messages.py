@@ -127,3 +127,20 @@ def to_chat(messages: Sequence[Message], keep: KeepPart = teacher_keeps) -> list
         if content or m.role == "assistant":
             out.append({"role": m.role, "content": content})
     return out
+
+
+def alternate_roles(chat: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """``chat`` with each run of consecutive same-role rows joined into one row (blank-line separated).
+
+    The agent sends several user messages in a row (task, guidelines, tool docs, status,
+    instruction); chat templates of the Mistral, Gemma and Llama-2 kind, and the Anthropic API, accept
+    only alternating roles. Every backend and training send the conversation through this function,
+    so what a model was prompted with at collection is token for token what training renders.
+    """
+    merged: list[dict[str, str]] = []
+    for row in chat:
+        if merged and merged[-1]["role"] == row["role"]:
+            merged[-1] = {"role": row["role"], "content": f"{merged[-1]['content']}\n\n{row['content']}"}
+        else:
+            merged.append({"role": row["role"], "content": row["content"]})
+    return merged

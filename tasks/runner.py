@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agent.loop import AgentConfig
+from agent.loop import AgentConfig, StepCallback
 from agent.workspace import close_servers
 from core.config import Config, dump_config, load_config, load_yaml, redact
 from core.heap import frozen_heap
@@ -42,7 +42,7 @@ from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig
 from core.revision import git_revision
 from core.store import JsonlStore, write_atomic
-from core.trajectory import Trajectory
+from core.trajectory import Step, Trajectory
 from tasks.asyncio_compat import run_sync
 from tasks.experts import client_for
 from tasks.registry import make_benchmark
@@ -130,7 +130,7 @@ def episode_seed(seed: int, task_id: str, trial: int) -> int:
 
 
 async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: CollectConfig,
-                   client: LLMClient, episodes_dir: Path) -> Trajectory:
+                   client: LLMClient, episodes_dir: Path, on_step: StepCallback | None = None) -> Trajectory:
     spec = benchmark.episode(task, config.prompt, trial)
     spec.meta.setdefault("preset", config.preset)
     episode_dir = None
@@ -143,7 +143,7 @@ async def _run_one(benchmark: Benchmark, task: Task, trial: int, config: Collect
     if agent.seed is not None:
         agent = agent.model_copy(update={"seed": episode_seed(agent.seed, task.id, trial)})
         spec.meta["seed"] = agent.seed
-    traj = await benchmark.play(spec, client, agent)
+    traj = await benchmark.play(spec, client, agent, on_step)
     if traj.outcome.termination == "completed":
         traj.outcome.score, why = await benchmark.evaluate(task, traj.outcome.answer,
                                                            str(episode_dir) if episode_dir else None)
@@ -183,9 +183,15 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
 
     solved = finished = 0
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("success {task.fields[rate]}"), TimeElapsedColumn(),
-                  disable=not show_progress) as progress:
-        bar = progress.add_task(config.preset, total=len(todo), rate="-")
+                  TextColumn("success {task.fields[rate]}"), TextColumn("steps {task.fields[steps]}"),
+                  TimeElapsedColumn(), disable=not show_progress) as progress:
+        bar = progress.add_task(config.preset, total=len(todo), rate="-", steps="-")
+        steps = 0
+
+        def step_done(traj: Trajectory, step: Step) -> None:  # episodes in this process only
+            nonlocal steps
+            steps += 1
+            progress.update(bar, steps=steps)
 
         def done(success: bool, row: list[Any]) -> None:
             nonlocal solved, finished
@@ -198,7 +204,8 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
         if config.processes > 1:
             await _run_in_processes(config, todo, done)
         else:
-            await run_episodes(config, benchmark, client or client_for(config.client, benchmark), todo, done)
+            await run_episodes(config, benchmark, client or client_for(config.client, benchmark), todo, done,
+                               step_done)
     summary = summarize([run_dir])
     write_atomic(run_dir / "summary.json", json.dumps(summary, indent=2))
     if tracker:
@@ -219,16 +226,17 @@ EpisodeDone = Callable[[bool, list[Any]], None]
 
 
 async def run_episodes(config: CollectConfig, benchmark: Benchmark, client: LLMClient,
-                       todo: Sequence[tuple[Task, int]], done: EpisodeDone) -> None:
+                       todo: Sequence[tuple[Task, int]], done: EpisodeDone,
+                       on_step: StepCallback | None = None) -> None:
     """Run ``todo`` with ``config.concurrency`` episodes in flight in this process, appending each
-    graded trajectory as it finishes and then calling ``done(success, episode_row)``; then close
-    the client and the workspace servers."""
+    graded trajectory as it finishes and then calling ``done(success, episode_row)`` (and
+    ``on_step`` after every step); then close the client and the workspace servers."""
     store = JsonlStore(config.run_dir / "trajectories.jsonl", Trajectory)
     sem = asyncio.Semaphore(config.concurrency)
 
     async def one(task: Task, trial: int) -> None:
         async with sem:
-            traj = await _run_one(benchmark, task, trial, config, client, config.run_dir / "episodes")
+            traj = await _run_one(benchmark, task, trial, config, client, config.run_dir / "episodes", on_step)
         await asyncio.to_thread(store.append, traj)  # its fsync must not stall the other episodes
         done(traj.outcome.success, episode_row(traj))
 

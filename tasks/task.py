@@ -22,7 +22,7 @@ from core.config import Config
 from core.messages import HintSet
 
 if TYPE_CHECKING:
-    from agent.loop import AgentConfig
+    from agent.loop import AgentConfig, StepCallback
     from core.llm.base import LLMClient
     from core.trajectory import Trajectory
 
@@ -91,11 +91,13 @@ class Benchmark(abc.ABC):
         grading runs code, in a workspace, override it)."""
         return self.grade(task, answer, episode_dir), ""
 
-    async def play(self, spec: EpisodeSpec, client: LLMClient, agent: AgentConfig) -> Trajectory:
-        """One episode of ``spec``: the agent loop (benchmarks that ask the model once override it)."""
+    async def play(self, spec: EpisodeSpec, client: LLMClient, agent: AgentConfig,
+                   on_step: StepCallback | None = None) -> Trajectory:
+        """One episode of ``spec``: the agent loop (benchmarks that ask the model once override it);
+        ``on_step`` is called as each step completes."""
         from agent.loop import run_episode
 
-        return await run_episode(spec, client, agent, detach_teardown=True)  # the runner's close_servers waits
+        return await run_episode(spec, client, agent, on_step, detach_teardown=True)  # the runner's close_servers waits
 
     def hints(self, task: Task, prompt: PromptConfig) -> HintSet:
         """The hint sections of ``task``'s prompt under ``prompt``."""

@@ -3,6 +3,7 @@
 import pytest
 
 from benchmarking.fake_openai_server import Call, FakeLLMServer
+from core.errors import LLMError
 from core.llm.anthropic_client import AnthropicClient, to_anthropic
 from core.llm.base import Request
 from core.llm.openai_chat import OpenAIChatClient
@@ -143,3 +144,17 @@ async def test_anthropic_faults_are_retried(fault):
         completion = await client.complete(Request(messages=MESSAGES))
         await client.aclose()
     assert completion.text == "Hello from the fake server." and len(server.received) == 2
+
+
+async def test_vllm_completions_fits_requests_into_the_served_context(tokenizer):
+    request = Request(messages=MESSAGES, prefill="<inner_monologue>\n", max_tokens=1000)
+    async with FakeLLMServer(model="served", max_model_len=100) as server:
+        client = VLLMCompletionsClient("served", [server.openai_url], tokenizer=tokenizer, policy=FAST)
+        prompt_tokens = client.count_tokens(request)
+        await client.complete(request)
+        await client.complete(request.model_copy(update={"max_tokens": 5}))
+        too_long = [{"role": "user", "content": "word " * 200}]
+        with pytest.raises(LLMError, match="context is 100: no room to generate"):
+            await client.complete(Request(messages=too_long))
+        await client.aclose()
+    assert [c.body["max_tokens"] for c in server.received if c.route == "completions"] == [100 - prompt_tokens, 5]

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from core.errors import LLMError
 from core.llm.base import Request
 from core.llm.hf_local import HFLocalClient
 from core.llm.sampling import SamplingDefaults
@@ -65,9 +66,9 @@ async def test_n_samples_seed_and_logprobs(client):
 async def test_concurrent_requests_are_batched(client):
     requests = [greedy(messages=[{"role": "user", "content": f"Question {i}?"}]) for i in range(6)]
     alone = [(await client.complete(r)).text for r in requests[:2]]
-    before = client.batches_run
+    before = client.generator.prefills_run
     together = await asyncio.gather(*(client.complete(r) for r in requests))
-    assert client.batches_run - before == 1
+    assert client.generator.prefills_run - before == 1
     assert [c.text for c in together[:2]] == alone  # left padding does not change greedy output
 
 
@@ -82,3 +83,36 @@ async def test_adapter_is_loaded(client, model_dir, tmp_path):
     adapted = HFLocalClient(model_dir, adapter=tmp_path / "adapter", defaults=SamplingDefaults(max_tokens=24))
     assert (await adapted.complete(greedy())).text != (await client.complete(greedy())).text
     await adapted.aclose()
+
+
+async def test_a_request_joins_a_running_batch_and_leaves_it_first(model_dir):
+    client = HFLocalClient(model_dir, defaults=SamplingDefaults(max_tokens=24))
+    long = greedy(messages=[{"role": "user", "content": "A long question " * 8}], max_tokens=120)
+    short = greedy(messages=[{"role": "user", "content": "Short?"}], max_tokens=6)
+    alone = [(await client.complete(r)).text for r in (long, short)]
+    finished: list[str] = []
+
+    async def run(name: str, request: Request) -> str:
+        text = (await client.complete(request)).text
+        finished.append(name)
+        return text
+
+    long_task = asyncio.create_task(run("long", long))
+    while not client.generator.rows:  # the long request is generating
+        await asyncio.sleep(0.001)
+    before = client.generator.prefills_run
+    short_text = await run("short", short)
+    assert client.generator.prefills_run == before + 1  # prefilled on its own, then joined the batch
+    assert finished == ["short"] and not long_task.done()
+    assert [await long_task, short_text] == alone  # joining (left-padded caches) changes no token
+    await client.aclose()
+
+
+async def test_a_prompt_longer_than_the_context_is_refused_and_max_tokens_clamped(model_dir):
+    client = HFLocalClient(model_dir, defaults=SamplingDefaults(max_tokens=24))
+    client.context = client.count_tokens(greedy()) + 5
+    completion = await client.complete(greedy(max_tokens=100))
+    assert completion.usage.output_tokens <= 5
+    with pytest.raises(LLMError, match="no room to generate"):
+        await client.complete(greedy(messages=[{"role": "user", "content": "many words " * 20}]))
+    await client.aclose()

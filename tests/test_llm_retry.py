@@ -43,6 +43,15 @@ async def test_fault_is_retried_then_succeeds(fault):
     assert len(server.received) == 2
 
 
+async def test_every_retry_is_a_warning_with_its_cause(caplog):
+    async with FakeLLMServer(faults=["503", "timeout"], hang_s=5) as server:
+        await ask(server)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "retrying" in r.getMessage()]
+    assert len(warnings) == 2
+    assert "attempt 1 of 3 failed (HTTP 503" in warnings[0]
+    assert "attempt 2 of 3 failed (AttemptTimeout" in warnings[1] and "within 0.5 s" in warnings[1]
+
+
 @pytest.mark.parametrize("fault", RETRYABLE)
 async def test_persistent_fault_gives_clear_error(fault):
     async with FakeLLMServer(faults=[fault] * 3, hang_s=5) as server:

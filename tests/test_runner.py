@@ -47,6 +47,13 @@ def test_expert_solves_everything_and_resume_skips(tmp_path):
     assert len((run / "trajectories.jsonl").read_text().splitlines()) == 3
 
 
+def test_the_progress_bar_counts_steps(tmp_path, capsys):
+    bench = SampleBenchmark()
+    run = collect(_config(tmp_path, "steps", trials=2), client=expert_client(bench), benchmark=bench)
+    steps = sum(len(t.steps) for t in JsonlStore(run / "trajectories.jsonl", Trajectory).read())
+    assert steps > 2 and f"steps {steps}" in capsys.readouterr().out
+
+
 def test_wrong_agent_scores_zero(tmp_path):
     bench = SampleBenchmark()
     run = collect(_config(tmp_path, "wrong", trials=2), client=wrong_client(), benchmark=bench,

@@ -43,6 +43,13 @@ async def test_variables_persist_and_a_final_expression_is_shown(server: Workspa
         assert (await ws.run("import asyncio\nawait asyncio.sleep(0)\nx")).stdout == "20\n"
 
 
+async def test_cells_run_with_one_openmp_and_blas_thread(server: WorkspaceServer) -> None:
+    async with await server.spawn(TOOLS, config=FAST) as ws:
+        result = await ws.run("import os\n[os.environ[k] for k in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', "
+                              "'MKL_NUM_THREADS')]")
+        assert result.stdout == "['1', '1', '1']\n"
+
+
 async def test_exceptions_are_plain_tracebacks_of_the_cell(server: WorkspaceServer) -> None:
     async with await server.spawn(TOOLS, config=FAST) as ws:
         result = await ws.run("a = 1\nb = a / 0")

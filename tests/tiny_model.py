@@ -3,9 +3,10 @@
 Also a small hand-made dataset of :class:`core.examples.Example` with hint sections.
 
 Nothing comes from a hub: the tokenizer is a byte-level BPE trained with ``tokenizers`` on the
-given texts (so any text can be encoded). Two chat-template styles: ``llama3`` (like Llama-3.1's:
-a default system prompt, trimmed contents) and ``double-bos`` (the template writes BOS and the
-tokenizer adds one too, to exercise double-BOS handling).
+given texts (so any text can be encoded). Three chat-template styles: ``llama3`` (like Llama-3.1's:
+a default system prompt, trimmed contents), ``double-bos`` (the template writes BOS and the
+tokenizer adds one too, to exercise double-BOS handling) and ``alternating`` (like Mistral-Instruct's:
+it raises unless user and assistant turns alternate).
 """
 
 from __future__ import annotations
@@ -39,9 +40,18 @@ BOS_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
 )
+# Mistral-Instruct-like: no system role, no generation prompt, and roles must alternate.
+ALTERNATING_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}"
+    "{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if m['role'] == 'user' %}[INST] {{ m['content'] }} [/INST]{% else %}{{ m['content'] }}{{ eos_token }}"
+    "{% endif %}{% endfor %}"
+)
 STYLES = {  # special tokens (bos, eos, pad first), chat template, tokenizer adds BOS itself
     "llama3": (LLAMA3_SPECIALS, LLAMA3_TEMPLATE, False),
     "double-bos": (["<s>", "<|end|>", "<pad>", "<|system|>", "<|user|>", "<|assistant|>"], BOS_TEMPLATE, True),
+    "alternating": (["<s>", "</s>", "<pad>", "[INST]", "[/INST]"], ALTERNATING_TEMPLATE, False),
 }
 
 DEFAULT_TEXTS = (

@@ -39,13 +39,18 @@ PREFIX = "step-"
 
 
 def save_dir_atomic(final: Path, write: Any) -> Path:
-    """Call ``write(tmp_dir)`` then rename ``tmp_dir`` to ``final``; refuse to replace an existing dir."""
+    """Call ``write(tmp_dir)`` then rename ``tmp_dir`` to ``final``; refuse to replace an existing dir.
+    A ``write`` that fails leaves nothing behind."""
     if final.exists():
         raise FileExistsError(f"{final} already exists; refusing to overwrite it")
     tmp = final.parent / f".{final.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)  # left over by a killed run
     tmp.mkdir(parents=True)
-    write(tmp)
+    try:
+        write(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     os.rename(tmp, final)
     return final
 

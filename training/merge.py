@@ -2,8 +2,9 @@
 
 The merge runs in fp32 and the result is saved in the base's dtype, with the base's tokenizer
 (chat template included) and a ``provenance.json`` naming the base, the adapters and the datasets.
-The output directory is written under a temporary name and renamed; an existing one is never
-replaced.
+Everything is checked before the weights are loaded (the output does not exist yet, the datasets
+do: files, or the directories ``mnm dataset`` writes). The output directory is written under a
+temporary name and renamed (removed on failure); an existing one is never replaced.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def merge(base: str | Path, adapters: Sequence[str | Path], out: str | Path,
     out = Path(out)
     if not adapters:
         raise ValueError("merge needs at least one adapter")
+    if out.exists():
+        raise FileExistsError(f"{out} already exists; refusing to overwrite it")
+    datasets_record = describe_datasets(datasets)
     dtype = AutoConfig.from_pretrained(base).dtype
     model = load_model(base, adapters, dtype="float32")
     if dtype is not None:
@@ -36,7 +40,7 @@ def merge(base: str | Path, adapters: Sequence[str | Path], out: str | Path,
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         record = {"kind": "merged", "base_model": describe_model(base, digests=False),
-                  "adapters": [describe_model(a) for a in adapters], "datasets": describe_datasets(datasets),
+                  "adapters": [describe_model(a) for a in adapters], "datasets": datasets_record,
                   **stamp()}
         write_atomic(tmp / FILE, json.dumps(record, indent=1))
 

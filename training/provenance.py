@@ -26,7 +26,14 @@ def describe_model(path: str | Path, digests: bool = True) -> dict[str, Any]:
 
 
 def describe_datasets(paths: Sequence[str | Path]) -> list[dict[str, str]]:
-    return [{"path": str(Path(p).resolve()), "sha256": file_sha256(Path(p))} for p in paths]
+    """Each dataset file, or each file of a dataset directory (what ``mnm dataset`` writes), with its digest."""
+    records = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f"dataset {path} does not exist")
+        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+        records += [{"path": str(f.resolve()), "sha256": file_sha256(f)} for f in files]
+    return records
 
 
 def stamp() -> dict[str, Any]:

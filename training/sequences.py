@@ -1,6 +1,7 @@
 """Token sequences of an example for the teacher and the student, for any HF chat template.
 
-The conversation is rendered with the model's own chat template, exactly as the agent sent it at
+The conversation is rendered with the model's own chat template by the function the template
+backends render prompts with (:func:`core.chat_template.render`), exactly as the agent sent it at
 collection time: the prompt of each assistant message is the template's render of the messages
 before it with ``add_generation_prompt=True``, followed by the message's prefill (opening tag).
 Each target message's span is found by rendering these prefixes and checking that they are
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.chat_template import render, render_prompt
 from core.errors import DataError
 from core.examples import Example
 from core.messages import KeepPart, Message, Part, teacher_keeps, to_chat
@@ -45,16 +47,10 @@ class Encoded:
         return len(self.input_ids)
 
 
-def render(tokenizer: Any, chat: Sequence[dict[str, str]], add_generation_prompt: bool = False) -> str:
-    """The chat template's text for ``chat`` (the single template function used to train and serve)."""
-    return tokenizer.apply_chat_template(list(chat), tokenize=False,
-                                         add_generation_prompt=add_generation_prompt)
-
-
 def collection_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:
     """What the agent sent to generate ``messages[-1]``: the render of the earlier messages + prefill."""
     *before, last = messages
-    return render(tokenizer, to_chat(before), add_generation_prompt=True) + last.prefill
+    return render_prompt(tokenizer, to_chat(before), last.prefill)
 
 
 def student_keep(example: Example, p: float, rng: random.Random) -> KeepPart:

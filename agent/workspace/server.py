@@ -25,6 +25,9 @@ from agent.workspace.config import WorkspaceConfig, WorkspaceError
 _EXITS_KEPT = 4096  # exit reports remembered for crash notes
 log = logging.getLogger(__name__)
 _warned_unconfined = False
+# One OpenMP/BLAS thread per workspace process: cells share the cores with the model (hf-local) and
+# with each other, and each library sizing its pool to every core would oversubscribe them.
+SINGLE_THREADED = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 class WorkerChannel:
@@ -203,7 +206,7 @@ class WorkspaceServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # the server imports exactly what this process can import
         path = os.pathsep.join(p or os.getcwd() for p in sys.path)
-        env = {**os.environ, "PYTHONPATH": path}
+        env = {**os.environ, "PYTHONPATH": path, **SINGLE_THREADED}
         with theirs:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "agent.workspace.zygote", str(theirs.fileno())],

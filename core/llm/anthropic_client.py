@@ -24,6 +24,7 @@ from core.llm.base import Completion, Request
 from core.llm.remote import RemoteClient
 from core.llm.retry import MalformedResponse
 from core.llm.sampling import after_prefill, split_prefill, strip_echoed_prefill
+from core.messages import alternate_roles
 from core.trajectory import Usage
 
 FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
@@ -35,12 +36,7 @@ def to_anthropic(messages: list[dict[str, str]], prefill: str) -> tuple[str, lis
     turns = [m for m in messages if m["role"] != "system"]
     if prefill:
         turns.append({"role": "assistant", "content": prefill})
-    merged: list[dict[str, str]] = []
-    for turn in turns:
-        if merged and merged[-1]["role"] == turn["role"]:
-            merged[-1] = {"role": turn["role"], "content": f"{merged[-1]['content']}\n\n{turn['content']}"}
-        else:
-            merged.append({"role": turn["role"], "content": turn["content"]})
+    merged = alternate_roles(turns)
     trailing = ""
     if merged and merged[-1]["role"] == "assistant":
         head, trailing = split_prefill(merged[-1]["content"])

@@ -10,6 +10,7 @@ assistant prefill, or only cut at the stop string) and say so in their docstring
 from __future__ import annotations
 
 import abc
+import json
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -51,6 +52,10 @@ class LLMClient(abc.ABC):
     @abc.abstractmethod
     async def complete(self, request: Request) -> Completion:
         """Generate ``request.n`` continuations; raise :class:`core.errors.LLMError` on failure."""
+
+    def exact_prompt(self, request: Request) -> str:
+        """The prompt as the model receives it (here: the messages and the prefill, as JSON)."""
+        return json.dumps({"messages": request.messages, "prefill": request.prefill}, indent=1, ensure_ascii=False)
 
     async def aclose(self) -> None:  # noqa: B027 (a no-op is the right default)
         """Release connections (no-op by default)."""

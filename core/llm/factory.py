@@ -48,6 +48,7 @@ class ClientConfig(Config):
                                   "hf-local); default: the model")
     adapter: str | None = Field(None, description="PEFT adapter path (hf-local)")
     device: str = Field("cpu", description="torch device (hf-local)")
+    threads: int | None = Field(None, ge=1, description="torch CPU threads (hf-local); default: the usable cores less one")
     assistant_prefill: bool = Field(True, description="anthropic: send the prefill as a final "
                                     "assistant turn (models from Claude 4.6 on reject it)")
     max_concurrency: int = Field(16, ge=1, description="calls in flight per base URL")
@@ -100,7 +101,7 @@ def make_client(config: ClientConfig) -> LLMClient:
         from core.llm.hf_local import HFLocalClient
 
         return HFLocalClient(config.model, tokenizer=config.tokenizer, adapter=config.adapter,
-                             device=config.device, defaults=config.sampling())
+                             device=config.device, threads=config.threads, defaults=config.sampling())
     key = api_key(config)
     if key is None and config.backend in ("openai", "deepseek", "anthropic"):
         raise ConfigError(f"{config.backend} backend needs an API key: set "

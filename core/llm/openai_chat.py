@@ -1,6 +1,7 @@
 """OpenAI-compatible chat endpoints (OpenAI, DeepSeek, DeepInfra, vLLM in chat mode).
 
-The chat protocol has no assistant prefill: the prompt must ask the model to open its answer
+Consecutive same-role messages are joined (:func:`core.messages.alternate_roles`), as the template
+backends and training render them. The chat protocol has no assistant prefill: the prompt must ask the model to open its answer
 with the tag, and the prefill is *not* sent. If the answer starts with the prefill anyway, it is
 removed, so that ``texts`` continue the prefill as with every other backend. Generation is cut
 only at the stop strings. vLLM (``vllm=True``) keeps the stop string it stopped at
@@ -22,6 +23,7 @@ from core.llm.base import Completion, Request
 from core.llm.remote import RemoteClient, common_args
 from core.llm.retry import MalformedResponse
 from core.llm.sampling import strip_echoed_prefill
+from core.messages import alternate_roles
 from core.trajectory import Usage
 
 
@@ -69,7 +71,7 @@ class OpenAIChatClient(RemoteClient[openai.AsyncOpenAI]):
         return openai_sdk(base_url, self.api_key, self.policy.timeout_s)
 
     def prepare(self, request: Request) -> dict[str, Any]:
-        args = {**common_args(self.model, request), "messages": request.messages}
+        args = {**common_args(self.model, request), "messages": alternate_roles(request.messages)}
         if request.logprobs:
             args["logprobs"] = True
         if self.vllm:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import json
 import logging
 import time
 from typing import Any, Generic, TypeVar
@@ -67,6 +68,11 @@ class RemoteClient(LLMClient, Generic[SDK]):
             self._warned.add(message)
             log.warning("%s %s: %s", self.backend, self.model, redact(message))
 
+    def exact_prompt(self, request: Request) -> str:
+        """The prompt fields of the request body (messages, and a system prompt where separate), as JSON."""
+        args = self.prepare(with_defaults(request, self.defaults))
+        return json.dumps({k: args[k] for k in ("system", "messages") if k in args}, indent=1, ensure_ascii=False)
+
     async def complete(self, request: Request) -> Completion:
         start = time.perf_counter()
         request = with_defaults(request, self.defaults)
@@ -80,8 +86,12 @@ class RemoteClient(LLMClient, Generic[SDK]):
         completion.seconds = time.perf_counter() - start
         return completion
 
+    async def fit(self, request: Request) -> Request:
+        """``request`` made to fit the model's context, or refused, before it is sent (default: as is)."""
+        return request
+
     async def _call(self, request: Request) -> Completion:
-        args = self.prepare(request)
+        args = self.prepare(await self.fit(request))
         return await self.pool.call(lambda url: self.send(self.sdk(url), url, request, args),
                                     self.policy, what=f"{self.backend} model {self.model!r}")
 

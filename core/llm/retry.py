@@ -4,7 +4,8 @@ Retried: HTTP 408/409/429 and 5xx, timeouts (the SDK's or our own per-attempt li
 errors and malformed responses (bad JSON, missing fields). Anything else from an endpoint (400,
 401, 403, 404, 422...) fails at once. Exceptions that are not endpoint failures (bugs) propagate
 unchanged. A server's ``Retry-After`` wins over the computed delay when it is longer, up to
-``max_delay_s``. Waiting uses ``asyncio.sleep`` only.
+``max_delay_s``. Waiting uses ``asyncio.sleep`` only. Every retry is logged as a warning with its cause
+(a run that waits on a failing server says so at once).
 
 The SDK clients are built with ``max_retries=0``: this loop retries instead, because only it can
 move the next attempt to another replica (see :mod:`core.llm.endpoints`).
@@ -182,5 +183,6 @@ async def call_with_retries(attempt: Callable[[], Awaitable[T]], policy: RetryPo
                     status=status_of(exc), endpoint=endpoint_of(exc), attempts=n,
                     retryable=retryable) from exc
             delay = backoff_s(n, policy, retry_after_s(exc))
-            log.debug("%s: attempt %d failed (%s); retrying in %.2f s", what, n, describe(exc), delay)
+            log.warning("%s: attempt %d of %d failed (%s); retrying in %.1f s", what, n, policy.max_attempts,
+                        describe(exc), delay)
             await asyncio.sleep(delay)

@@ -1,5 +1,5 @@
-"""Sampling defaults from a client's config, named sampling settings, and the prefill's trailing-whitespace
-bookkeeping."""
+"""Sampling defaults from a client's config, named sampling settings, fitting a request into the
+model's context, and the prefill's trailing-whitespace bookkeeping."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from core.errors import LLMError
 from core.llm.base import Request
 
 
@@ -24,6 +25,16 @@ def with_defaults(request: Request, defaults: SamplingDefaults) -> Request:
     update = {k: v for k, v in defaults.model_dump().items()
               if v is not None and k not in request.model_fields_set}
     return request.model_copy(update=update) if update else request
+
+
+def fit_context(request: Request, prompt_tokens: int, context: int, model: str) -> Request:
+    """``request`` with ``max_tokens`` clamped to the room the prompt leaves in a ``context``-token
+    window; a prompt that leaves no room is refused (:class:`LLMError`) before anything is sent."""
+    room = context - prompt_tokens
+    if room < 1:
+        raise LLMError(f"{model}: the prompt has {prompt_tokens} tokens and the model's context is {context}: "
+                       f"no room to generate")
+    return request.model_copy(update={"max_tokens": room}) if request.max_tokens > room else request
 
 
 def split_prefill(prefill: str) -> tuple[str, str]:

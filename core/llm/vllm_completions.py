@@ -1,8 +1,8 @@
 """vLLM in completions mode: the prompt is rendered here with the served model's chat template.
 
-The messages are rendered by the model's own Hugging Face tokenizer
-(``apply_chat_template(..., add_generation_prompt=True, tokenize=False)``), the prefill (opening
-tag) is appended, and the text goes to ``/v1/completions``. The model thus continues right after
+The messages are rendered by the model's own Hugging Face chat template
+(:func:`core.chat_template.render_prompt`: same-role runs joined, the generation prompt, then the
+prefill (opening tag)), and the text goes to ``/v1/completions``. The model thus continues right after
 the tag, exactly as training renders the same conversation.
 
 Double BOS: chat templates usually write the BOS token themselves, and vLLM would add another
@@ -10,31 +10,25 @@ when it tokenises a completions prompt. The rendered text is sent unchanged (it 
 logs and identical to what training tokenises) with ``add_special_tokens=False``, so the server
 adds nothing. Stop strings are kept in the output (``include_stop_str_in_output``). Input token
 counts come from the server's usage; :meth:`VLLMCompletionsClient.count_tokens` gives the same
-number before a call.
+number before a call, which is how a request is fitted into the served model's context
+(``max_model_len`` from ``/v1/models``, asked once): ``max_tokens`` is clamped to the room left,
+and a prompt that leaves none is refused without being sent.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
+from core.chat_template import count_tokens, load_tokenizer, render_prompt
 from core.llm.base import Completion, Request
 from core.llm.openai_chat import openai_sdk, post_and_read
 from core.llm.remote import RemoteClient, common_args
 from core.llm.retry import MalformedResponse
-
-
-def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
-    """A tokenizer from a local directory or the local Hugging Face cache (never downloads)."""
-    return AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
-
-
-def render_prompt(tokenizer: PreTrainedTokenizerBase, request: Request) -> str:
-    """The chat-template rendering of ``request.messages`` with the generation prompt and prefill."""
-    text = tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, tokenize=False)
-    return text + request.prefill
+from core.llm.sampling import fit_context
 
 
 class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
@@ -45,16 +39,35 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
                  tokenizer: str | PreTrainedTokenizerBase, **kwargs: Any) -> None:
         super().__init__(model, base_urls, **kwargs)
         self.tokenizer = load_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer
+        self._context: list[int | None] = []  # the served model's max_model_len, once known
+
+    async def context_length(self) -> int | None:
+        """The served model's ``max_model_len`` (vLLM's ``/v1/models``); None if the server does not say."""
+        if not self._context:
+            async def ask(url: str) -> list[dict[str, Any]]:
+                return json.loads(await self.sdk(url).get("/models", cast_to=bytes))["data"]
+
+            models = await self.pool.call(ask, self.policy, what=f"{self.backend} model list")
+            served = next((m for m in models if m.get("id") == self.model), {})
+            self._context = [served.get("max_model_len")]
+        return self._context[0]
+
+    async def fit(self, request: Request) -> Request:
+        context = await self.context_length()
+        return request if context is None else fit_context(request, self.count_tokens(request), context, self.model)
 
     def make_sdk(self, base_url: str) -> openai.AsyncOpenAI:
         return openai_sdk(base_url, self.api_key, self.policy.timeout_s)
 
     def render(self, request: Request) -> str:
-        return render_prompt(self.tokenizer, request)
+        return render_prompt(self.tokenizer, request.messages, request.prefill)
+
+    def exact_prompt(self, request: Request) -> str:
+        return self.render(request)
 
     def count_tokens(self, request: Request) -> int:
         """Exact prompt length in tokens, as the server will count it."""
-        return len(self.tokenizer(self.render(request), add_special_tokens=False).input_ids)
+        return count_tokens(self.tokenizer, self.render(request))
 
     def prepare(self, request: Request) -> dict[str, Any]:
         body: dict[str, Any] = {"include_stop_str_in_output": True, "add_special_tokens": False}

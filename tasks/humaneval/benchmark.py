@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.episode import EpisodeSpec
-from agent.loop import AgentConfig
+from agent.loop import AgentConfig, StepCallback
 from agent.workspace import close_servers
 from core.errors import LLMError
 from core.llm.base import LLMClient, Request
@@ -86,9 +86,10 @@ class HumanEvalBenchmark(Benchmark):
                            template=task.template, split=task.split,
                            meta={"preset": prompt.name, "benchmark": self.name})
 
-    async def play(self, spec: EpisodeSpec, client: LLMClient, agent: AgentConfig) -> Trajectory:
+    async def play(self, spec: EpisodeSpec, client: LLMClient, agent: AgentConfig,
+                   on_step: StepCallback | None = None) -> Trajectory:
         if self.mode == "agentic":
-            return await super().play(spec, client, agent)
+            return await super().play(spec, client, agent, on_step)
         start = time.time()
         traj = Trajectory(task_id=spec.task_id, trial=spec.trial, group=spec.group, template=spec.template,
                           split=spec.split, model=client.model, prompt=PromptInfo(preset=spec.meta["preset"]),

@@ -1,0 +1,51 @@
+"""`merge` records dataset directories, checks its inputs before writing, and leaves no temporary
+directory behind when it fails."""
+
+import json
+
+import pytest
+
+from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from training.checkpoint import save_dir_atomic
+from training.merge import merge
+
+
+@pytest.fixture(scope="module")
+def base_and_adapter(tmp_path_factory):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    root = tmp_path_factory.mktemp("merge")
+    base = build_tiny_llama(root / "base")
+    lora = LoraConfig(r=2, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(AutoModelForCausalLM.from_pretrained(base), lora).save_pretrained(root / "adapter")
+    return base, root / "adapter"
+
+
+def test_a_dataset_directory_is_recorded_file_by_file(base_and_adapter, tmp_path):
+    base, adapter = base_and_adapter
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    write_examples(dataset / "train.jsonl", tiny_examples(2))
+    write_examples(dataset / "val.jsonl", tiny_examples(1))
+    out = merge(base, [adapter], tmp_path / "merged", [dataset])
+    recorded = json.loads((out / "provenance.json").read_text())["datasets"]
+    assert [r["path"] for r in recorded] == [str(dataset / "train.jsonl"), str(dataset / "val.jsonl")]
+    assert all(len(r["sha256"]) == 64 for r in recorded)
+
+
+def test_a_missing_dataset_fails_before_anything_is_written(base_and_adapter, tmp_path):
+    base, adapter = base_and_adapter
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        merge(base, [adapter], tmp_path / "merged", [tmp_path / "nowhere"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_no_temporary_directory(tmp_path):
+    def write(tmp):
+        (tmp / "weights").write_bytes(b"x" * 100)
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_dir_atomic(tmp_path / "out", write)
+    assert list(tmp_path.iterdir()) == []
