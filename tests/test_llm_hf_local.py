@@ -116,3 +116,14 @@ async def test_a_prompt_longer_than_the_context_is_refused_and_max_tokens_clampe
     with pytest.raises(LLMError, match="no room to generate"):
         await client.complete(greedy(messages=[{"role": "user", "content": "many words " * 20}]))
     await client.aclose()
+
+
+async def test_threads_are_given_back_on_close(model_dir):
+    import torch
+
+    before = torch.get_num_threads()
+    other = 1 if before != 1 else 2
+    client = HFLocalClient(model_dir, threads=other)
+    assert torch.get_num_threads() == other  # generation uses its own share of the cores
+    await client.aclose()
+    assert torch.get_num_threads() == before  # training in the same process gets them all back

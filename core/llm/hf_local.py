@@ -51,6 +51,7 @@ class HFLocalClient(LLMClient):
         self.model = name or str(model_path)
         self.defaults = defaults or SamplingDefaults()
         self.device = torch.device(device)
+        self._threads_before = torch.get_num_threads()  # process-wide: given back by aclose()
         if self.device.type == "cpu":
             torch.set_num_threads(threads or max(1, available_cores() - 1))
         self.tokenizer = load_tokenizer(str(tokenizer or model_path))
@@ -113,3 +114,4 @@ class HFLocalClient(LLMClient):
 
     async def aclose(self) -> None:
         self.generator.close()
+        torch.set_num_threads(self._threads_before)
