@@ -93,7 +93,8 @@ def run_real_loop(run_dir: Path, config: LoopConfig = LoopConfig()) -> dict:
 
     # The sample benchmark has a test split only: allow it as training data here.
     data = timed("dataset", lambda: build_dataset(
-        run_dir / "dataset", DatasetConfig(round=1, val_fraction=0.0, seed=config.seed, exports=[], forbid_splits=[]),
+        run_dir / "dataset", DatasetConfig(round=1, val_fraction=0.0, seed=config.seed, exports=[],
+                                           allow_evaluation_splits=True),
         runs=[teacher], show=False))
     adapter = timed("train", lambda: train(TrainConfig(
         base_model=base, train_data=[data / "train.jsonl"], output_dir=run_dir / "train",
