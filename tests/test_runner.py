@@ -25,8 +25,6 @@ from tasks.report import summarize, to_markdown, write_report
 from tasks.runner import collect, load_collect_config
 from tasks.sample import SampleBenchmark
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # ToolQA-mini is built here once and reused
-
 
 def _config(tmp_path, name, trials=3, **over):
     overrides = [f"run_dir={tmp_path / name}", "tasks.benchmark=sample", f"trials={trials}",
@@ -212,7 +210,7 @@ def test_cli_collect_and_report_on_toolqa_mini(tmp_path):
     """`mnm collect` + `mnm report` on ToolQA-mini tiny: the expert scores 100 %, a wrong agent 0 %."""
     def mnm(*args):
         out = subprocess.run([sys.executable, "-m", "mnm_cli", *args], capture_output=True, text=True,
-                             timeout=600, env={**os.environ, "MNM_DATA_DIR": str(DATA_DIR)})
+                             timeout=600)
         assert out.returncode == 0, out.stderr[-2000:]
         return out.stdout
 
