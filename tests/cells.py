@@ -6,6 +6,7 @@ notebook, nbclient runs it on a real ipykernel, as VSCode's interactive window d
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,12 +52,12 @@ def run_in_kernel(path: str, cwd: Path, params: dict[str, Any] | None = None, en
 
 
 def text_outputs(nb: nbformat.NotebookNode) -> str:
-    """Everything the cells printed (stdout, stderr, text results)."""
+    """Everything the cells printed (stdout, stderr, text results), without terminal colours."""
     parts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             parts.append(out.get("text", "") or out.get("data", {}).get("text/plain", ""))
-    return "".join(parts)
+    return re.sub(r"\x1b\[[0-9;]*m", "", "".join(parts))
 
 
 def run_as_script(path: str, cwd: Path, params: dict[str, Any] | None = None, env: dict[str, str] | None = None,
