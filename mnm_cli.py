@@ -72,7 +72,7 @@ def collect(
 
     overrides = list(set_ or [])
     if run_dir is not None or not any(o.startswith("run_dir=") for o in overrides):
-        overrides.append(f"run_dir={run_dir or get_settings().mnm_runs_dir / (preset or 'custom')}")
+        overrides.append(f"run_dir={run_dir or get_settings().run_dir(preset)}")
     cfg = load_collect_config(preset, config, overrides)
     out = run_collect(cfg, show_progress=not quiet)
     typer.echo(to_markdown(summarize([out])))

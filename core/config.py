@@ -75,18 +75,19 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def load_config(model: type[C], path: str | Path | None = None, overrides: Sequence[str] = (),
-                base: dict[str, Any] | None = None) -> C:
-    """Build ``model`` from ``base``, then the YAML file at ``path``, then ``overrides``."""
+                base: dict[str, Any] | None = None, updates: dict[str, Any] | None = None) -> C:
+    """Build ``model`` from ``base``, then the YAML file at ``path``, then ``updates`` (a nested
+    dict of Python values, as cells pass them), then ``overrides`` (``key=value`` strings)."""
     data = dict(base or {})
     if path is not None:
         data = deep_merge(data, load_yaml(path))
-    data = apply_overrides(data, overrides)
+    data = apply_overrides(deep_merge(data, updates or {}), overrides)
     try:
         return model.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
         field = ".".join(str(x) for x in first["loc"])
-        where = _source(field, path, overrides)
+        where = _source(field, path, overrides, updates or {})
         if first["type"] == "extra_forbidden":
             nearest = _nearest_key(model, [str(x) for x in first["loc"]])
             hint = f" (did you mean {nearest!r}?)" if nearest else ""
@@ -94,12 +95,25 @@ def load_config(model: type[C], path: str | Path | None = None, overrides: Seque
         raise ConfigError(f"{where}: field {field!r}: {first['msg']}") from None
 
 
-def _source(field: str, path: str | Path | None, overrides: Sequence[str]) -> str:
-    """Where ``field`` was set: ``--set`` if an override set it (or a key above it), else the file."""
-    keys = {item.split("=", 1)[0].strip() for item in overrides}
-    if any(field == key or field.startswith(key + ".") for key in keys):
+def _source(field: str, path: str | Path | None, overrides: Sequence[str], updates: dict[str, Any]) -> str:
+    """Where ``field`` was set: ``--set`` if an override set it (or a key above it), ``updates`` if
+    the updates did, else the file."""
+    def set_by(keys: set[str]) -> bool:
+        return any(field == key or field.startswith(key + ".") for key in keys)
+
+    if set_by({item.split("=", 1)[0].strip() for item in overrides}):
         return "--set"
+    if set_by(set(_dotted_keys(updates))):
+        return "updates"
     return str(path) if path else "config"
+
+
+def _dotted_keys(data: dict[str, Any], prefix: str = "") -> list[str]:
+    """``{"a": {"b": 1}}`` -> ``["a.b"]``: the dotted keys of a nested mapping's leaves."""
+    keys = []
+    for key, value in data.items():
+        keys += _dotted_keys(value, f"{prefix}{key}.") if isinstance(value, dict) and value else [f"{prefix}{key}"]
+    return keys
 
 
 def _nearest_key(model: type[BaseModel], loc: list[str]) -> str | None:

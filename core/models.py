@@ -75,7 +75,8 @@ def get_model(name: str) -> RealModel:
 
 def model_dir(name: str) -> Path:
     """Where ``build`` writes ``name`` (whether or not it exists yet)."""
-    return get_settings().mnm_data_dir / "models" / get_model(name).name
+    settings = get_settings()
+    return (settings.mnm_models_dir or settings.mnm_data_dir / "models") / get_model(name).name
 
 
 def build(name: str) -> Path:

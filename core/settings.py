@@ -28,11 +28,16 @@ class Settings(BaseSettings):
     toolqa_path: Path | None = None
     mnm_data_dir: Path = Path("data")
     mnm_runs_dir: Path = Path("runs")
+    mnm_models_dir: Path | None = Field(None, description="the real small models (default: <mnm_data_dir>/models)")
     mnm_cache_dir: Path = Path(".cache/mnm")
 
     # Tracking
     wandb_mode: str = "disabled"
     wandb_project: str = "mnm"
+
+    def run_dir(self, name: str | None) -> Path:
+        """The default run directory of a preset (or experiment) ``name``: the CLI's and the cells'."""
+        return self.mnm_runs_dir / (name or "custom")
 
     def vllm_urls(self) -> list[str]:
         return [u.strip() for u in self.vllm_base_urls.split(",") if u.strip()]

@@ -7,7 +7,7 @@
 # built-in sample task: a scripted agent with typical mistakes is reviewed and the benchmark's
 # scripted expert plays the teacher. For real work set RUN_DIR, CANDIDATES and TEACHER.
 
-# %%
+# %% tags=["parameters"]
 from pathlib import Path
 
 from core.llm.base import Request
@@ -22,7 +22,7 @@ from tasks.runner import CollectConfig, TaskSelection, collect
 from tasks.sample import SampleBenchmark
 from tasks.task import PromptConfig
 
-OUT = get_settings().mnm_runs_dir / "demo-review"
+OUT = get_settings().run_dir("demo-review")  # the review, corrections and dataset go here
 RUN_DIR: Path | None = None  # a run of the agent without hints; None: collect the demo run below
 CANDIDATES: Path | None = None  # a run of the newest agent with hints (Option I), for balancing
 TEACHER = None  # a core.llm.factory.ClientConfig (e.g. ClientConfig(backend="vllm-chat", model=...)); None: demo

@@ -4,7 +4,7 @@
 # `python tasks/run_no_forgetting.py`). Re-running resumes every run instead of starting over.
 # The scripted stand-ins below (the expert and an always-wrong agent) show the tables' shape.
 
-# %%
+# %% tags=["parameters"]
 from core.settings import get_settings
 from tasks.humaneval.passk import run_pass_at_k
 from tasks.report import summarize, to_markdown
@@ -17,16 +17,18 @@ MODELS = {  # e.g. {"base": {"backend": "vllm-chat", "model": "llama-70b"}, "rou
 PRESETS = ["gsm8k-test", "humaneval-completion-test"]  # or humaneval-test (agentic)
 LIMIT = 10  # tasks per benchmark; None for all (1,319 GSM8K questions, 164 HumanEval problems)
 TRIALS = 2
-RUNS = get_settings().mnm_runs_dir / "no-forgetting"
+RUNS = get_settings().run_dir("no-forgetting")
 
-# %%
-runs = {}
-for preset in PRESETS:
-    for model, client in MODELS.items():
-        config = load_collect_config(preset, overrides=[
-            f"run_dir={RUNS / preset / model}", f"trials={TRIALS}", f"tasks.limit={LIMIT or 'null'}",
-            *[f"client.{k}={v}" for k, v in client.items()]])
-        runs[preset, model] = collect(config, show_progress=False)
+# %% What will run, and where
+configs = {(preset, model): load_collect_config(preset, updates={
+    "run_dir": RUNS / preset / model, "trials": TRIALS, "tasks": {"limit": LIMIT}, "client": client})
+    for preset in PRESETS for model, client in MODELS.items()}
+for (preset, model), config in configs.items():
+    print(f"{preset} x {model}: {config.trials} trials, client {config.client.backend} "
+          f"{config.client.model or ''} -> {config.run_dir}")
+
+# %% Collect (resumes)
+runs = {key: collect(config, show_progress=False) for key, config in configs.items()}
 
 # %%
 for preset in PRESETS:

@@ -96,8 +96,9 @@ def describe_preset(name: str) -> str:
 
 
 def load_collect_config(preset: str | None = None, path: str | Path | None = None,
-                        overrides: Sequence[str] = ()) -> CollectConfig:
-    """Preset (one word, see ``tasks/presets/``), then a config file, then ``key=value`` overrides."""
+                        overrides: Sequence[str] = (), updates: dict[str, Any] | None = None) -> CollectConfig:
+    """Preset (one word, see ``tasks/presets/``), then a config file, then ``updates`` (a nested dict
+    of Python values), then ``key=value`` overrides."""
     base: dict[str, Any] = {}
     if preset:
         file = PRESETS_DIR / f"{preset}.yaml"
@@ -105,7 +106,7 @@ def load_collect_config(preset: str | None = None, path: str | Path | None = Non
             raise FileNotFoundError(f"unknown preset {preset!r}; choose from {', '.join(preset_names())}")
         base = load_yaml(file)
         base["preset"] = preset
-    return load_config(CollectConfig, path, overrides, base=base)
+    return load_config(CollectConfig, path, overrides, base=base, updates=updates)
 
 
 def select_tasks(benchmark: Benchmark, sel: TaskSelection) -> TaskSet:

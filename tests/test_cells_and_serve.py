@@ -1,4 +1,4 @@
-"""Cell scripts run as plain scripts; the vLLM serving helper builds the right commands."""
+"""The vLLM serving helper builds the right commands and stops what it started."""
 
 import os
 import signal
@@ -14,24 +14,6 @@ from core.serving import ServeConfig, base_urls, commands, describe, start, stop
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _script(path: str, cwd: Path) -> str:
-    env = {**os.environ, "MNM_RUNS_DIR": str(cwd / "runs"), "MNM_DATA_DIR": str(ROOT / "data")}
-    out = subprocess.run([sys.executable, str(ROOT / path)], capture_output=True, text=True, timeout=900,
-                         cwd=cwd, env={**env, "PYTHONPATH": str(ROOT)})
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
-
-
-def test_run_agent_cells_run_as_a_script(tmp_path):
-    assert "termination=completed score=1" in _script("agent/interactive/run_agent.py", tmp_path)
-
-
-@pytest.mark.slow
-def test_run_concurrent_toolqa_cells_run_as_a_script(tmp_path):
-    out = _script("tasks/run_concurrent_ToolQA.py", tmp_path)
-    assert "| teacher-test-scripted-expert | 100.0 |" in out
-
-
 def test_serve_commands_split_gpus_and_ports():
     cfg = ServeConfig(model="/ckpt/round-2/merged", tensor_parallel=2, replicas=2, port=9000)
     (env0, argv0), (env1, argv1) = commands(cfg)
@@ -41,12 +23,6 @@ def test_serve_commands_split_gpus_and_ports():
     assert argv1[argv1.index("--port") + 1] == "9001" and argv1[argv1.index("--served-model-name") + 1] == "merged"
     assert base_urls(cfg) == ["http://127.0.0.1:9000/v1", "http://127.0.0.1:9001/v1"]
     assert "VLLM_API_KEY" in describe(cfg) and "--api-key" not in describe(cfg)
-
-
-def test_no_forgetting_cells_run_as_a_script(tmp_path):
-    out = _script("tasks/run_no_forgetting.py", tmp_path)
-    assert "| base | 100.0±0.0 | 100.0±0.0 |" in out and "| round-1 | 0.0±0.0 | 0.0±0.0 |" in out
-    assert "base pass@1 100.0±0.0, pass@2 100.0±0.0" in out
 
 
 def test_serve_commands_on_cpu_size_the_kv_cache_and_threads():

@@ -25,6 +25,15 @@ def test_yaml_then_overrides(tmp_path):
     assert "rank: 16" in dump_config(cfg)
 
 
+def test_updates_are_python_values_merged_over_the_file_and_under_the_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("name: a\nlora:\n  rank: 16\n")
+    cfg = load_config(Cfg, path, ["lr=0.5"], updates={"name": "no", "lr": 0.1, "lora": {"targets": ["null"]}})
+    assert cfg == Cfg(name="no", lr=0.5, lora=Inner(rank=16, targets=["null"]))  # "no", "null" stay strings
+    with pytest.raises(ConfigError, match=r"^updates: field 'lora.rank'"):
+        load_config(Cfg, path, updates={"lora": {"rank": "many"}})
+
+
 def test_errors_name_file_and_field(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("name: a\nlora:\n  rank: many\n")

@@ -90,6 +90,7 @@ def test_two_processes_match_one_process_with_accumulation(setup, train_key, ste
         torch.testing.assert_close(b[key], a[key], rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow  # two torchrun trainings, one SIGKILLed mid-way
 def test_kill_minus_nine_then_resume_reproduces_the_uninterrupted_losses(setup):
     """LoRA dropout on (per-process RNG streams), AdamW moments, scheduler: all must come back."""
     common = {"epochs": 4, "micro_batch_size": 1, "global_batch": 2, "lora": {"rank": 4, "dropout": 0.1},

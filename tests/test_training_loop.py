@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import runpy
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from core.config import load_config
 from core.errors import ConfigError
+from tests.cells import run_as_script
 from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
 from training.config import TrainConfig
 from training.data import collate, prepare
@@ -26,7 +25,7 @@ from training.metrics import MetricsLog
 from training.model import add_lora, check_teacher_differs, load_model
 from training.trainer import batch_loss, train
 
-TRAIN_ROUND = Path(__file__).resolve().parents[1] / "training" / "train_round.py"
+CONFIGS = Path(__file__).resolve().parents[1] / "training" / "configs"
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +63,8 @@ def round1(setup):
     round_dir.mkdir()
     cfg = config_for(setup, round_dir / "train").model_dump(mode="json")
     (round_dir / "train.yaml").write_text(yaml.safe_dump(cfg))
-    argv = sys.argv
-    sys.argv = [str(TRAIN_ROUND), str(round_dir / "train.yaml"), "epochs=2"]
-    try:
-        runpy.run_path(str(TRAIN_ROUND), run_name="__main__")
-    finally:
-        sys.argv = argv
+    run_as_script("training/train_round.py", round_dir, {"CONFIG": str(round_dir / "train.yaml"),
+                                                        "OVERRIDES": {"epochs": 2}})
     return round_dir
 
 
@@ -144,7 +139,7 @@ def test_config_loads_from_yaml_with_overrides(setup, tmp_path):
 
 @pytest.mark.parametrize("k, epochs", [(1, 2), (2, 6), (3, 6)])
 def test_round_configs_have_the_papers_settings_and_a_global_batch(k, epochs):
-    config = load_config(TrainConfig, TRAIN_ROUND.parent / "configs" / f"round-{k}.yaml")
+    config = load_config(TrainConfig, CONFIGS / f"round-{k}.yaml")
     defaults = TrainConfig(base_model="b", train_data=["d"], output_dir="o")
     assert config.lora == defaults.lora and config.optim == defaults.optim and config.loss == defaults.loss
     assert (config.epochs, config.optim.lr, config.optim.warmup_steps) == (epochs, 1e-5, 30)
@@ -154,7 +149,7 @@ def test_round_configs_have_the_papers_settings_and_a_global_batch(k, epochs):
     with pytest.raises(ConfigError, match="global_batch 8 is not a multiple"):
         config.accumulation(3)
     with pytest.raises(ConfigError, match="not both"):
-        load_config(TrainConfig, TRAIN_ROUND.parent / "configs" / f"round-{k}.yaml", ["grad_accum=2"])
+        load_config(TrainConfig, CONFIGS / f"round-{k}.yaml", ["grad_accum=2"])
 
 
 def test_teacher_guard_catches_an_adapter_that_changes_nothing(setup):

@@ -34,7 +34,6 @@ from tasks.runner import TaskSelection
 from tasks.sample import SampleBenchmark
 from tests.test_filters_correct import RULES, teacher
 from tests.test_filters_support import FAULTY_SAMPLE, collect_run, scripted_agent
-from tests.test_runner import DATA_DIR
 from tests.tiny_model import build_tiny_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +45,7 @@ EVIL_AGENT = [(f"I will print some HTML: {EVIL}", f"print({EVIL!r})\nprint('line
 
 def mnm(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mnm_cli", *args], capture_output=True, text=True, timeout=600,
-                          cwd=ROOT, env={**os.environ, "MNM_DATA_DIR": str(DATA_DIR), "PYTHONPATH": str(ROOT)})
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,7 @@ async def _alongside(bystander: Workspace, fault):
         assert outputs == [f"{i}\n" for i in range(int(outputs[0]), int(outputs[0]) + len(outputs))]
 
 
-def _gone(pids: set[int], within_s: float = 3.0) -> bool:
+def _gone(pids: set[int], within_s: float = 30.0) -> bool:
     """Whether all ``pids`` have ended (zombies count as ended) within ``within_s``."""
     end = time.monotonic() + within_s
     while time.monotonic() < end:

@@ -3,7 +3,7 @@
 # Edit `CLIENT` (and `MODEL`) below, then run the cells (VSCode / Jupyter), or run this file with
 # `python agent/interactive/run_agent.py`. The built-in sample task needs no data.
 
-# %%
+# %% tags=["parameters"]
 from agent.loop import AgentConfig, run_episode
 from agent.render import print_trajectory
 from core.llm.scripted import ScriptedClient
@@ -21,6 +21,7 @@ else:
     from core.llm.factory import ClientConfig, make_client
 
     client = make_client(ClientConfig(backend=CLIENT, model=MODEL))
+print(f"{client.model} ({CLIENT}) on the sample task, hints={HINTS}")
 
 # %%
 trajectory = run_sync(run_episode(sample.episode(hints=HINTS), client, AgentConfig(temperature=0.0)))

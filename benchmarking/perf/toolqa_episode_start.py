@@ -7,14 +7,13 @@
 #   each episode is a fork that shares it copy-on-write;
 # * **re-reading** (baseline): each episode's worker reads and stringifies the CSV itself.
 #
-# Run: ``python benchmarking/perf/toolqa_episode_start.py [--episodes N] [--root DIR]``. The last
-# line is the speed-up of preloading (baseline median / preloaded median).
+# Set the knobs in the first cell, then run the cells, or ``python
+# benchmarking/perf/toolqa_episode_start.py``. The last line is the speed-up of preloading
+# (baseline median / preloaded median).
 
-# %%
+# %% tags=["parameters"]
 from __future__ import annotations
 
-import argparse
-import asyncio
 import statistics
 import tempfile
 import time
@@ -23,10 +22,17 @@ from typing import Any
 
 from agent.episode import ToolSpec
 from agent.workspace import close_servers, open_workspace
+from tasks.asyncio_compat import run_sync
 from tasks.toolqa.build import build_toolqa_mini
 from tasks.toolqa.corpus import Corpus
 from tasks.toolqa.tools import ToolQAData, tools_for
 
+EPISODES = 20
+BASELINE_EPISODES = 5
+ROOT: Path | None = None  # a corpus root with the flights table; None: build one in a temporary folder
+PROFILE = "standard"  # the ToolQA-mini profile of the flights table built when ROOT is None
+
+# %%
 FIRST_CELL = "df = load_db('flights')\nprint(len(df))"
 
 
@@ -59,23 +65,17 @@ async def measure(root: Path, episodes: int, baseline_episodes: int) -> tuple[li
     return fast, slow, rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--episodes", type=int, default=20)
-    parser.add_argument("--baseline-episodes", type=int, default=5)
-    parser.add_argument("--root", type=Path, default=None, help="a corpus root with the flights table "
-                        "(default: build the standard flights corpus in a temporary folder)")
-    args = parser.parse_args()
+def main(episodes: int, baseline_episodes: int, root: Path | None, profile: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        root = args.root or build_toolqa_mini(Path(tmp) / "standard-flights", "standard", groups=["flights"])
+        root = root or build_toolqa_mini(Path(tmp) / f"{profile}-flights", profile, groups=["flights"])
         csv_mb = (root / "data/external_corpus/flights/Combined_Flights_2022.csv").stat().st_size / 1e6
-        fast, slow, rows = asyncio.run(measure(root, args.episodes, args.baseline_episodes))
+        fast, slow, rows = run_sync(measure(root, episodes, baseline_episodes))
     print(f"flights table: {rows} rows, {csv_mb:.1f} MB CSV")
     print(f"preloaded (fork) episode start: median {statistics.median(fast):.1f} ms over {len(fast)} episodes")
     print(f"re-reading CSV episode start:   median {statistics.median(slow):.1f} ms over {len(slow)} episodes")
     print(f"speed-up of preloading: {statistics.median(slow) / statistics.median(fast):.1f}x")
 
 
-# %%
+# %% (guarded: the baseline's workspaces import this module for bind_rereading)
 if __name__ == "__main__":
-    main()
+    main(EPISODES, BASELINE_EPISODES, ROOT, PROFILE)
