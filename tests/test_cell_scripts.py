@@ -21,6 +21,8 @@ CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
                                                   "base pass@1 100.0±0.0, pass@2 100.0±0.0"]),
     "filters/review_and_correct.py": ({}, ["unprinted-answer", "dropped (exception)", "examples.jsonl"]),
     "training/train_round.py": ({"OVERRIDES": {"epochs": 2}}, ["epochs: 2", "merged model:"]),
+    "benchmarking/perf/hf_local_throughput.py": ({"PROMPTS": 3, "CONCURRENCY": 3, "MAX_TOKENS": 4},
+                                                 ["x HF generate)", "vLLM: skipped"]),
     "benchmarking/perf/toolqa_episode_start.py": ({"EPISODES": 2, "BASELINE_EPISODES": 1, "PROFILE": "tiny"},
                                                   ["speed-up of preloading:"]),
 }
@@ -59,12 +61,15 @@ def _params(path: str, train_yaml_path: str, tmp_path: Path) -> dict[str, Any]:
         config["output_dir"] = str(tmp_path / "round-1" / "train")
         (tmp_path / "train.yaml").write_text(yaml.safe_dump(config))
         params["CONFIG"] = str(tmp_path / "train.yaml")
+    if path == "benchmarking/perf/hf_local_throughput.py":  # the tiny model stands in for a real one
+        params["MODEL"] = yaml.safe_load(Path(train_yaml_path).read_text())["base_model"]
     return params
 
 
 @pytest.fixture
 def tiny_round(request, tmp_path) -> str:
-    return request.getfixturevalue("train_yaml") if "train_round" in request.node.name else ""
+    needs = ("train_round", "hf_local_throughput")
+    return request.getfixturevalue("train_yaml") if any(n in request.node.name for n in needs) else ""
 
 
 @pytest.mark.timeout(900)

@@ -5,17 +5,17 @@
 # one per status line, greedy, stop at ``</inner_monologue>``, ``--max-tokens`` each), in one run:
 # * **HF generate, one at a time** (baseline): ``model.generate`` per prompt, with the same stop string;
 # * **hf-local, 1 in flight**: the prompts one after the other through :class:`HFLocalClient`;
-# * **hf-local, N in flight** (``--concurrency``, default 16): all prompts at once (continuous batching);
+# * **hf-local, N in flight** (``CONCURRENCY``, default 16): all prompts at once (continuous batching);
 # * **vLLM, N in flight**: the same requests through the vLLM completions backend, when
-#   ``--vllm-url`` names a running server of the same model (``mnm serve MODEL --run``); else skipped.
+#   ``VLLM_URL`` names a running server of the same model (``mnm serve MODEL --run``); else skipped.
 #
-# Run: ``python benchmarking/perf/hf_local_throughput.py [--model DIR] [--prompts 16] [--max-tokens 64]``.
-# Each line ends with its ratio to the baseline; the machine's load average is printed with them.
+# Set the knobs in the first cell, then run the cells, or ``python
+# benchmarking/perf/hf_local_throughput.py``. Each line ends with its ratio to the baseline; the
+# machine's load average is printed with them.
 
-# %%
+# %% tags=["parameters"]
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import time
@@ -29,7 +29,16 @@ from core.llm.hf_local import HFLocalClient
 from core.messages import to_chat
 from core.models import model_dir
 from tasks import sample
+from tasks.asyncio_compat import run_sync
 
+MODEL: str | None = None  # a local checkpoint; None: the smollm2-135m-instruct that `mnm models` built
+PROMPTS = 16
+CONCURRENCY = 16
+MAX_TOKENS = 64
+VLLM_URL: str | None = None  # base URL of a vLLM server of the same model
+VLLM_MODEL: str | None = None  # its served model name (None: MODEL)
+
+# %%
 STOP = P.close_tag(P.MONOLOGUE_TAG)
 
 
@@ -70,20 +79,13 @@ async def through(client: LLMClient, requests: list[Request], in_flight: int) ->
     return sum(c.usage.output_tokens for c in completions), time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", type=Path, default=None, help="default: the smollm2-135m-instruct `mnm models` built")
-    parser.add_argument("--prompts", type=int, default=16)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--max-tokens", type=int, default=64)
-    parser.add_argument("--vllm-url", default=None, help="base URL of a vLLM server of the same model")
-    parser.add_argument("--vllm-model", default=None, help="its served model name (default: --model)")
-    args = parser.parse_args()
-    path = args.model or model_dir("smollm2-135m-instruct")
-    requests = prompts(args.prompts, args.max_tokens)
+def main(model: str | Path | None = None, n_prompts: int = 16, concurrency: int = 16, max_tokens: int = 64,
+         vllm_url: str | None = None, vllm_model: str | None = None) -> None:
+    path = Path(model) if model else model_dir("smollm2-135m-instruct")
+    requests = prompts(n_prompts, max_tokens)
     client = HFLocalClient(path)
     print(f"model {path}; {len(requests)} prompts of ~{client.count_tokens(requests[0])} tokens, "
-          f"max {args.max_tokens} new tokens, greedy, stop at {STOP}; torch threads {torch.get_num_threads()}")
+          f"max {max_tokens} new tokens, greedy, stop at {STOP}; torch threads {torch.get_num_threads()}")
 
     base_rate = 0.0
 
@@ -95,22 +97,21 @@ def main() -> None:
               f"({rate / base_rate:.2f}x HF generate)", flush=True)
 
     report("HF generate, 1 at a time", *hf_generate_one_at_a_time(client, requests))
-    report("hf-local, 1 in flight", *asyncio.run(through(client, requests, 1)))
-    report(f"hf-local, {args.concurrency} in flight", *asyncio.run(through(client, requests, args.concurrency)))
-    if args.vllm_url:
+    report("hf-local, 1 in flight", *run_sync(through(client, requests, 1)))
+    report(f"hf-local, {concurrency} in flight", *run_sync(through(client, requests, concurrency)))
+    run_sync(client.aclose())
+    if vllm_url:
         from core.llm.vllm_completions import VLLMCompletionsClient
 
         async def vllm() -> tuple[int, float]:
-            async with VLLMCompletionsClient(args.vllm_model or str(path), [args.vllm_url],
-                                             tokenizer=client.tokenizer) as remote:
-                return await through(remote, requests, args.concurrency)
+            async with VLLMCompletionsClient(vllm_model or str(path), [vllm_url], tokenizer=client.tokenizer) as remote:
+                return await through(remote, requests, concurrency)
 
-        report(f"vLLM, {args.concurrency} in flight", *asyncio.run(vllm()))
+        report(f"vLLM, {concurrency} in flight", *run_sync(vllm()))
     else:
-        print("vLLM: skipped (no --vllm-url: start a server of the same model with `mnm serve MODEL --run`)")
+        print("vLLM: skipped (no VLLM_URL: start a server of the same model with `mnm serve MODEL --run`)")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 # %%
-if __name__ == "__main__":
-    main()
+main(MODEL, PROMPTS, CONCURRENCY, MAX_TOKENS, VLLM_URL, VLLM_MODEL)
