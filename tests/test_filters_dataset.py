@@ -161,25 +161,22 @@ def test_bad_dataset_lines_name_file_and_line(runs, tmp_path):
         read_examples(path)
 
 
-def test_examples_from_test_tasks_are_refused(runs, tmp_path):
-    leaked = tmp_path / "leaked-run"
+def _leaked_run(runs, tmp_path, split: str):
+    leaked = tmp_path / f"{split}-run"
     store = JsonlStore(leaked / "trajectories.jsonl", Trajectory)
     for t in load_run(runs["teacher"]):
-        store.append(t.model_copy(update={"split": "test"}))
-    with pytest.raises(DataError, match=r"6 examples come from tasks of the 'test' split"):
+        store.append(t.model_copy(update={"split": split}))
+    return leaked
+
+
+@pytest.mark.parametrize("split", ["test", "test-unseen-questions"])  # the held-out-template test split too
+def test_examples_from_evaluation_splits_are_refused(runs, tmp_path, split):
+    leaked = _leaked_run(runs, tmp_path, split)
+    with pytest.raises(DataError, match=rf"6 examples come from tasks of the '{split}' split.*evaluation-only"):
         build_dataset(tmp_path / "ds", runs=[leaked], show=False)
     assert not (tmp_path / "ds").exists()  # nothing half-written
     build_dataset(tmp_path / "ds", DatasetConfig(allow_evaluation_splits=True), runs=[leaked], show=False)
     assert len(read_examples(tmp_path / "ds" / "examples.jsonl")) == 6
-
-
-def test_examples_from_the_held_out_template_test_split_are_refused(runs, tmp_path):
-    leaked = tmp_path / "unseen-run"
-    store = JsonlStore(leaked / "trajectories.jsonl", Trajectory)
-    for t in load_run(runs["teacher"]):
-        store.append(t.model_copy(update={"split": "test-unseen-questions"}))
-    with pytest.raises(DataError, match=r"'test-unseen-questions' split.*evaluation-only"):
-        build_dataset(tmp_path / "ds", runs=[leaked], show=False)
 
 
 def test_every_benchmark_split_has_a_role():
