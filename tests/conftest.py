@@ -6,8 +6,11 @@ import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
-from core.settings import Settings
+import pytest
+
+from core.settings import Settings, get_settings
 
 os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -22,3 +25,19 @@ for _name in ("data", "runs", "cache"):
     os.environ[f"MNM_{_name.upper()}_DIR"] = os.path.join(_session, _name)
 
 pytest_plugins = ["tests.real_models"]  # the session-wide real vLLM server fixture
+
+
+@pytest.fixture(scope="session")
+def quick_demo_run(tmp_path_factory) -> Path:
+    """``mnm demo --quick`` run once per test session (its own data directory); its run directory."""
+    from demo.config import load_demo_config
+    from demo.pipeline import run_demo
+
+    root = tmp_path_factory.mktemp("quick-demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MNM_DATA_DIR", str(root / "data"))
+        get_settings.cache_clear()
+        try:
+            return run_demo(load_demo_config(quick=True), root / "run")
+        finally:
+            get_settings.cache_clear()

@@ -64,16 +64,8 @@ def test_quick_config_is_small() -> None:
 
 
 @pytest.mark.slow
-def test_quick_demo_runs_every_stage(tmp_path, monkeypatch) -> None:
-    from core.settings import get_settings
-    from demo.pipeline import run_demo
-
-    monkeypatch.setenv("MNM_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    try:
-        run_dir = run_demo(load_demo_config(quick=True), tmp_path / "run")
-    finally:
-        get_settings.cache_clear()
+def test_quick_demo_runs_every_stage(quick_demo_run) -> None:
+    run_dir = quick_demo_run
     for rnd in range(3):
         for prompt in ("nohints", "hints"):
             assert (run_dir / f"round-{rnd}" / f"collect-test-{prompt}" / "summary.json").exists()

@@ -272,18 +272,8 @@ def test_browser_loads_details_from_the_server(inputs, browser, shots):
 
 
 @pytest.mark.slow
-def test_browser_navigates_the_quick_demo(browser, shots, tmp_path, monkeypatch):
-    from core.settings import get_settings
-    from demo.config import load_demo_config
-    from demo.pipeline import run_demo
-
-    monkeypatch.setenv("MNM_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    try:
-        run_dir = run_demo(load_demo_config(quick=True), tmp_path / "demo")
-    finally:
-        get_settings.cache_clear()
-    browser.get(view([run_dir]).as_uri())
+def test_browser_navigates_the_quick_demo(browser, shots, quick_demo_run):
+    browser.get(view([quick_demo_run]).as_uri())
     _wait(browser, "return document.body.dataset.ready")
     assert "round-1/collect-test-nohints" in _text(browser) and "Round over round" in _text(browser)
     _shot(browser, shots / "demo-runs.png")
