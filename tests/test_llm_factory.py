@@ -94,3 +94,9 @@ async def test_config_defaults_reach_the_server():
         await client.aclose()
     body = server.received[0].body
     assert (body["temperature"], body["min_p"], body["max_tokens"], body["top_p"]) == (0.3, 0.7, 77, 0.5)
+
+
+@pytest.mark.parametrize("backend", ["scripted-expert", "scripted-wrong"])
+def test_benchmark_scripted_backends_need_a_benchmark(backend):
+    with pytest.raises(ConfigError, match=rf"the {backend} backend answers from a benchmark's solutions"):
+        make_client(ClientConfig(backend=backend))  # was a bare KeyError

@@ -91,6 +91,9 @@ def base_urls(config: ClientConfig) -> list[str]:
 
 def make_client(config: ClientConfig) -> LLMClient:
     """The client for ``config`` (heavy backends are imported only when used)."""
+    if config.backend in ("scripted-expert", "scripted-wrong"):
+        raise ConfigError(f"the {config.backend} backend answers from a benchmark's solutions: build it with "
+                          "tasks.experts.client_for(config, benchmark), or use mnm collect/run-task")
     if not config.model and not config.backend.startswith("scripted"):
         raise ConfigError(f"the {config.backend} backend needs client.model")
     if config.backend == "scripted":
