@@ -66,9 +66,9 @@ def collect(
 ) -> None:
     """Collect trajectories: task set x trials x model x prompt preset (resumable)."""
     from core.settings import get_settings
-    from tasks.report import summarize, to_markdown
-    from tasks.runner import collect as run_collect
-    from tasks.runner import load_collect_config
+    from tasks.collection.config import load_collect_config
+    from tasks.collection.report import summarize, to_markdown
+    from tasks.collection.runner import collect as run_collect
 
     overrides = list(set_ or [])
     if run_dir is not None or not any(o.startswith("run_dir=") for o in overrides):
@@ -84,7 +84,7 @@ def presets(
     sections: Annotated[bool, typer.Option(help="also list the hint sections of each preset's prompts")] = False,
 ) -> None:
     """List the collection presets (the paper's options I-VII) with their trials and sampling."""
-    from tasks.runner import describe_preset, preset_names
+    from tasks.collection.config import describe_preset, preset_names
 
     for name in preset_names():
         typer.echo(describe_preset(name))
@@ -101,7 +101,7 @@ def report(
     names: Annotated[str | None, typer.Option(help="comma-separated display names")] = None,
 ) -> None:
     """Per-group success (± s.e. across trials), tokens, calls, wall time, terminations."""
-    from tasks.report import to_markdown, write_report
+    from tasks.collection.report import to_markdown, write_report
 
     summary = write_report(runs, out or runs[-1], names.split(",") if names else None)
     typer.echo(to_markdown(summary))

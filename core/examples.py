@@ -1,4 +1,4 @@
-"""State–action–hint training examples (one JSON line each).
+"""State–action–hint training examples (one JSON line each) and their JSONL files.
 
 An example is a conversation whose last assistant messages are *targets* (the action: the final
 monologue and code). Context messages keep their parts' visibility marks, so training can render
@@ -8,11 +8,15 @@ same target tokens.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from core.errors import DataError
 from core.messages import Message
+from core.store import read_jsonl, write_atomic
 
 
 class Provenance(BaseModel):
@@ -53,3 +57,25 @@ class Example(BaseModel):
 
     def hint_sections(self) -> list[str]:
         return [s for m in self.messages for s in m.hint_sections()]
+
+
+def write_examples(path: str | Path, examples: Sequence[Example]) -> Path:
+    """Replace ``path`` (atomically) with one JSON line per example; return it."""
+    write_atomic(path, "".join(e.model_dump_json() + "\n" for e in examples))
+    return Path(path)
+
+
+def read_examples(path: str | Path) -> list[Example]:
+    """Every example of a JSONL file; a missing file or a bad line raises :class:`DataError` with
+    file, line and field."""
+    if not Path(path).exists():
+        raise DataError("examples file not found", path=str(path))
+    out = []
+    for lineno, obj in read_jsonl(path):
+        try:
+            out.append(Example.model_validate(obj))
+        except ValidationError as e:
+            first = e.errors()[0]
+            field = ".".join(str(x) for x in first["loc"]) or None
+            raise DataError(first["msg"], path=str(path), line=lineno, field=field) from None
+    return out

@@ -31,6 +31,7 @@ from core.config import dump_config
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig, make_client
 from core.messages import to_chat
+from core.rundir import load_run
 from core.store import write_atomic
 from core.trajectory import Trajectory
 from demo.config import DemoConfig
@@ -40,8 +41,9 @@ from filters.correct import CORRECTIONS, correct
 from filters.dataset import DatasetConfig, build_dataset
 from filters.review import review
 from filters.spec import LIBRARY
-from tasks.report import load_run, summarize_trajectories, write_report
-from tasks.runner import CollectConfig, TaskSelection, collect
+from tasks.collection.config import CollectConfig, TaskSelection
+from tasks.collection.report import summarize_trajectories, write_report
+from tasks.collection.runner import collect
 from tasks.toolqa.benchmark import ToolQABenchmark
 from training.config import LoraSettings, LossSettings, OptimSettings, TrainConfig
 from training.merge import merge

@@ -24,7 +24,8 @@ from filters.correct import correct
 from filters.dataset import DatasetConfig, build_dataset
 from filters.review import review
 from filters.spec import LIBRARY
-from tasks.runner import CollectConfig, TaskSelection, collect
+from tasks.collection.config import CollectConfig, TaskSelection
+from tasks.collection.runner import collect
 from tasks.sample import SampleBenchmark
 from tasks.task import PromptConfig
 from training.config import LoraSettings, OptimSettings, TrainConfig

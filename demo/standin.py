@@ -44,8 +44,10 @@ from tqdm.auto import tqdm
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from agent.loop import AgentConfig, continue_episode
+from core.asyncio_compat import run_sync
 from core.examples import Example, Provenance
 from core.messages import Message, to_chat
+from core.rundir import load_run
 from core.settings import get_settings
 from core.store import write_atomic
 from core.trajectory import Trajectory
@@ -54,9 +56,8 @@ from demo.config import DemoConfig
 from filters.correct import replay_cells
 from filters.examples import hinted_state
 from filters.spec import LIBRARY, load_filters
-from tasks.asyncio_compat import run_sync
-from tasks.report import load_run
-from tasks.runner import CollectConfig, TaskSelection, collect
+from tasks.collection.config import CollectConfig, TaskSelection
+from tasks.collection.runner import collect
 from tasks.task import PromptConfig, Task
 from tasks.toolqa.benchmark import ToolQABenchmark
 from tasks.toolqa.build import build_toolqa_mini, sample_questions

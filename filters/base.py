@@ -9,10 +9,10 @@ from __future__ import annotations
 import abc
 from typing import NamedTuple
 
+from core.asyncio_compat import run_sync
 from core.trajectory import Trajectory
 from filters.rules import RULES
 from filters.spec import FilterSpec
-from tasks.asyncio_compat import run_sync
 
 
 class Check(NamedTuple):

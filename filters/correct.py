@@ -33,20 +33,20 @@ from agent.episode import EpisodeSpec
 from agent.loop import continue_episode, format_observation
 from agent.parsing import parse_code, parse_monologue
 from agent.workspace import CellResult, WorkspaceConfig, close_servers, open_workspace
+from core.asyncio_compat import run_sync
 from core.config import load_config
 from core.errors import DataError
 from core.examples import Example
 from core.llm.base import LLMClient, Request
 from core.llm.factory import ClientConfig, make_client
 from core.messages import to_chat
+from core.rundir import CONFIG, TRAJECTORIES, load_run
 from core.store import JsonlStore, write_atomic
 from core.trajectory import Trajectory
 from filters.examples import corrected_example, correction_prefix, hinted_state
 from filters.review import Verdict, flagged_states, load_verdicts
-from tasks.asyncio_compat import run_sync
+from tasks.collection.config import CollectConfig
 from tasks.registry import make_benchmark
-from tasks.report import load_run
-from tasks.runner import CollectConfig
 from tasks.task import Benchmark, Task
 
 CORRECTIONS = "corrections.jsonl"
@@ -110,7 +110,7 @@ class _RunContext:
 
     def __init__(self, run_dir: str, benchmark: Benchmark | None) -> None:
         self.run_dir = run_dir
-        self.config = load_config(CollectConfig, Path(run_dir) / "config.yaml")
+        self.config = load_config(CollectConfig, Path(run_dir) / CONFIG)
         self.benchmark = benchmark or make_benchmark(self.config.tasks.benchmark, self.config.tasks.data)
         self.tasks: dict[str, Task] = {t.id: t for t in self.benchmark.tasks()}
         self.trajectories = {t.key: t for t in load_run(run_dir)}
@@ -118,7 +118,7 @@ class _RunContext:
     def task(self, traj: Trajectory) -> Task:
         if traj.task_id not in self.tasks:
             raise DataError(f"task {traj.task_id!r} is not in benchmark {self.benchmark.name!r}",
-                            path=str(Path(self.run_dir) / "trajectories.jsonl"))
+                            path=str(Path(self.run_dir) / TRAJECTORIES))
         return self.tasks[traj.task_id]
 
     def spec(self, traj: Trajectory) -> EpisodeSpec:

@@ -21,19 +21,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from core.config import Config
 from core.errors import DataError
-from core.examples import Example
-from core.revision import git_revision
-from core.store import read_jsonl, write_atomic
+from core.examples import Example, read_examples, write_examples
+from core.provenance import git_revision
+from core.rundir import load_run
+from core.store import write_atomic
 from filters.balance import BalanceConfig, Candidate, balance, failure_counts
 from filters.correct import load_corrections
 from filters.examples import trajectory_examples
 from filters.export import FORMATS, Format, export
 from tasks.registry import evaluation_splits
-from tasks.report import load_run
 
 
 class DatasetConfig(Config):
@@ -45,23 +45,6 @@ class DatasetConfig(Config):
     exports: list[Format] = Field(default_factory=lambda: list(FORMATS))
     allow_evaluation_splits: bool = Field(False, description="let examples come from evaluation-only (test) "
                                           "splits; only for tests of the pipeline itself")
-
-
-def write_examples(path: str | Path, examples: Sequence[Example]) -> None:
-    write_atomic(path, "".join(e.model_dump_json() + "\n" for e in examples))
-
-
-def read_examples(path: str | Path) -> list[Example]:
-    """Every example of a JSONL file; a bad line raises :class:`DataError` with file, line and field."""
-    out = []
-    for lineno, obj in read_jsonl(path):
-        try:
-            out.append(Example.model_validate(obj))
-        except ValidationError as e:
-            first = e.errors()[0]
-            field = ".".join(str(x) for x in first["loc"]) or None
-            raise DataError(first["msg"], path=str(path), line=lineno, field=field) from None
-    return out
 
 
 def round1_examples(run_dirs: Sequence[str | Path], successful_only: bool = False) -> list[Example]:

@@ -21,16 +21,16 @@ from pathlib import Path
 from pydantic import BaseModel
 from tqdm import tqdm
 
+from core.asyncio_compat import run_sync
 from core.errors import ConfigError, LLMError
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig, make_client
+from core.rundir import load_run
 from core.store import JsonlStore, write_atomic
 from core.trajectory import Trajectory
 from filters.base import Filter, RuleFilter
 from filters.judge import JudgeCache, JudgeError, JudgeFilter
 from filters.spec import FilterSpec, load_filters
-from tasks.asyncio_compat import run_sync
-from tasks.report import load_run
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ from filters.correct import correct, load_corrections
 from filters.dataset import DatasetConfig, build_dataset
 from filters.review import flagged_report, review
 from filters.spec import LIBRARY, load_filters
+from tasks.collection.config import CollectConfig, TaskSelection
+from tasks.collection.runner import collect
 from tasks.experts import expert_client
-from tasks.runner import CollectConfig, TaskSelection, collect
 from tasks.sample import SampleBenchmark
 from tasks.task import PromptConfig
 

@@ -122,8 +122,9 @@ def solve(limit: int | None = None, concurrency: int = 32, seed: int = 0) -> lis
     """Run the reference answers through the whole pipeline (the runner, the agent loop, a sandboxed
     workspace per question, ``complete_task`` and the grader) with the scripted expert; return the
     graded trajectories (all should succeed). ``limit``: a random subset of that many questions."""
-    from tasks.report import load_run
-    from tasks.runner import CollectConfig, TaskSelection, collect
+    from core.rundir import load_run
+    from tasks.collection.config import CollectConfig, TaskSelection
+    from tasks.collection.runner import collect
 
     with tempfile.TemporaryDirectory(prefix="mnm-gsm8k-solve-") as run_dir:
         config = CollectConfig(run_dir=Path(run_dir), preset="gsm8k-reference", concurrency=concurrency,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from tasks.collection.config import load_collect_config, select_tasks
 from tasks.registry import make_benchmark
-from tasks.runner import load_collect_config, select_tasks
 
 
 def preset_hint_sections(preset: str, data: str | None = None) -> dict[tuple[str, ...], list[str]]:

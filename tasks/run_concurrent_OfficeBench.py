@@ -10,8 +10,9 @@
 # %% tags=["parameters"]
 from core.config import dump_config
 from core.settings import get_settings
-from tasks.report import summarize, to_markdown
-from tasks.runner import collect, load_collect_config
+from tasks.collection.config import load_collect_config
+from tasks.collection.report import summarize, to_markdown
+from tasks.collection.runner import collect
 
 PRESET = "officebench-nohints-test"
 CLIENT = {"backend": "scripted-expert"}  # e.g. {"backend": "vllm-completions", "model": "llama", "tokenizer": "/models/llama"}

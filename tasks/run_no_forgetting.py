@@ -6,9 +6,10 @@
 
 # %% tags=["parameters"]
 from core.settings import get_settings
+from tasks.collection.config import load_collect_config
+from tasks.collection.report import summarize, to_markdown
+from tasks.collection.runner import collect
 from tasks.humaneval.passk import run_pass_at_k
-from tasks.report import summarize, to_markdown
-from tasks.runner import collect, load_collect_config
 
 MODELS = {  # e.g. {"base": {"backend": "vllm-chat", "model": "llama-70b"}, "round-1": {..., "model": "round-1"}}
     "base": {"backend": "scripted-expert"},

@@ -6,7 +6,7 @@ import pytest
 
 from core.config import load_config
 from core.errors import ConfigError
-from tasks.runner import CollectConfig, load_collect_config
+from tasks.collection.config import CollectConfig, load_collect_config
 from training.config import TrainConfig
 
 

@@ -9,6 +9,7 @@ import pytest
 from agent import prompt as P
 from core.llm.base import Request
 from core.messages import HintSection, HintSet, to_chat
+from core.rundir import SUMMARY
 from demo.behaviour import GIVE_UP, action, policy, read_state
 from demo.config import load_demo_config
 
@@ -68,7 +69,7 @@ def test_quick_demo_runs_every_stage(quick_demo_run) -> None:
     run_dir = quick_demo_run
     for rnd in range(3):
         for prompt in ("nohints", "hints"):
-            assert (run_dir / f"round-{rnd}" / f"collect-test-{prompt}" / "summary.json").exists()
+            assert (run_dir / f"round-{rnd}" / f"collect-test-{prompt}" / SUMMARY).exists()
     for rnd in (1, 2):
         assert (run_dir / f"round-{rnd}" / "dataset" / "train.jsonl").exists()
         train = run_dir / f"round-{rnd}" / "train"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from filters.dataset import read_examples
+from core.examples import read_examples
 
 SCRIPT = Path(__file__).resolve().parents[1] / "filters" / "review_and_correct.py"
 

@@ -10,12 +10,12 @@ from core.errors import DataError
 from core.llm.base import Request
 from core.llm.scripted import ScriptedClient
 from core.messages import student_keeps_nothing_hidden, to_chat
+from core.rundir import load_run
 from core.trajectory import Step, Trajectory
 from filters.correct import correct, load_corrections, replay_cells, summary_line
 from filters.review import review
 from filters.spec import LIBRARY
-from tasks.report import load_run
-from tasks.runner import TaskSelection
+from tasks.collection.config import TaskSelection
 from tasks.sample import SampleBenchmark
 from tests.test_filters_support import FAULTY_SAMPLE, collect_run, respond, scripted_agent
 

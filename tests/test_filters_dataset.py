@@ -8,9 +8,10 @@ from collections import Counter
 import pytest
 
 from core.errors import DataError
+from core.examples import read_examples
 from core.llm.scripted import ScriptedClient
 from core.messages import to_chat
-from core.store import JsonlStore
+from core.rundir import load_run, trajectories
 from core.trajectory import Trajectory
 from filters.balance import BalanceConfig, balance
 from filters.correct import correct
@@ -18,7 +19,6 @@ from filters.dataset import (
     DatasetConfig,
     build_dataset,
     correction_examples,
-    read_examples,
     round1_examples,
     split_by_state,
 )
@@ -26,9 +26,8 @@ from filters.examples import trajectory_examples
 from filters.export import load_export
 from filters.review import review
 from filters.spec import LIBRARY
+from tasks.collection.config import TaskSelection
 from tasks.experts import expert_client
-from tasks.report import load_run
-from tasks.runner import TaskSelection
 from tasks.sample import SampleBenchmark
 from tasks.task import PromptConfig
 from tests.test_filters_correct import teacher
@@ -163,7 +162,7 @@ def test_bad_dataset_lines_name_file_and_line(runs, tmp_path):
 
 def _leaked_run(runs, tmp_path, split: str):
     leaked = tmp_path / f"{split}-run"
-    store = JsonlStore(leaked / "trajectories.jsonl", Trajectory)
+    store = trajectories(leaked)
     for t in load_run(runs["teacher"]):
         store.append(t.model_copy(update={"split": split}))
     return leaked

@@ -12,12 +12,12 @@ from core.errors import ConfigError, LLMError
 from core.llm.base import Request
 from core.llm.factory import ClientConfig
 from core.llm.scripted import ScriptedClient
+from core.rundir import load_run
 from filters.judge import JudgeError, judge_prompt, parse_verdict
 from filters.review import load_verdicts, review, review_async
 from filters.spec import LIBRARY, load_filter
+from tasks.collection.config import TaskSelection
 from tasks.experts import expert_client
-from tasks.report import load_run
-from tasks.runner import TaskSelection
 from tasks.sample import SampleBenchmark
 from tests.test_filters_support import FAULTY_SAMPLE, collect_run, scripted_agent
 

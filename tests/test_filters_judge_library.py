@@ -14,7 +14,7 @@ import pytest
 
 from core.llm.scripted import ScriptedClient
 from core.messages import Message
-from core.store import JsonlStore
+from core.rundir import trajectories
 from core.trajectory import Step, Trajectory
 from filters.review import load_verdicts, review
 from filters.spec import LIBRARY, FilterSpec, WorkedExample, load_filters
@@ -63,7 +63,7 @@ def test_judge_flags_its_mistake_and_not_the_clean_step(spec, tmp_path):
     assert {e.mistake for e in examples} == {True, False}, "a worked example with and one without the mistake"
     assert all(step_codes(e) for e in examples), "each example shows the judged step's code"
     run = tmp_path / "run"
-    store = JsonlStore(run / "trajectories.jsonl", Trajectory)
+    store = trajectories(run)
     for i, e in enumerate(examples):
         store.append(trajectory(spec, e, f"{'mistake' if e.mistake else 'clean'}{i}"))
     mistaken = {step_codes(e)[-1] for e in examples if e.mistake}

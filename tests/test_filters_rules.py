@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from core.errors import DataError
+from core.rundir import load_run
 from core.trajectory import Step, Trajectory
 from filters.base import RuleFilter
 from filters.rules import filter_conditions, ignores_exception
 from filters.spec import LIBRARY, load_filter, load_filters
+from tasks.collection.config import TaskSelection
 from tasks.experts import expert_client
-from tasks.report import load_run
-from tasks.runner import TaskSelection
 from tasks.sample import SampleBenchmark
 from tests.test_filters_support import FAULTY_SAMPLE, collect_run, scripted_agent
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from core.llm.base import Request
 from core.llm.factory import ClientConfig
 from core.llm.scripted import ScriptedClient
-from tasks.runner import CollectConfig, TaskSelection, collect
+from tasks.collection.config import CollectConfig, TaskSelection
+from tasks.collection.runner import collect
 from tasks.task import Benchmark, PromptConfig
 
 Steps = Sequence[tuple[str, str]]

@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 
 from agent.workspace import close_servers
+from core.asyncio_compat import run_sync
 from core.llm.base import Request
 from core.llm.scripted import ScriptedClient
+from core.rundir import load_run
 from core.trajectory import Trajectory
 from filters.base import RuleFilter
 from filters.correct import correct, load_corrections
 from filters.review import load_verdicts, review
 from filters.spec import load_filters
-from tasks.asyncio_compat import run_sync
-from tasks.report import load_run
-from tasks.runner import TaskSelection, collect_async
+from tasks.collection.config import TaskSelection
+from tasks.collection.runner import collect_async
 from tasks.toolqa.benchmark import ToolQABenchmark
 from tasks.toolqa.build import build_toolqa_mini
 from tasks.toolqa.questions import find_template

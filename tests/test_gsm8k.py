@@ -5,11 +5,11 @@ import json
 import pytest
 
 from core.errors import DataError
-from core.store import JsonlStore
-from core.trajectory import Trajectory
+from core.rundir import trajectories
 from tasks import gsm8k
-from tasks.report import summarize, to_markdown, write_report
-from tasks.runner import collect, load_collect_config
+from tasks.collection.config import load_collect_config
+from tasks.collection.report import summarize, to_markdown, write_report
+from tasks.collection.runner import collect
 
 
 @pytest.mark.parametrize(("answer", "reference", "score"), [
@@ -82,7 +82,7 @@ def test_preset_trials_resume_and_base_vs_round_report(tmp_path):
     base = collect(config("base", 2, "scripted-expert"), show_progress=False)
     # Resume with a third trial: only its 4 episodes run (12 records, not 8 + 12).
     collect(config("base", 3, "scripted-expert"), show_progress=False)
-    assert len(list(JsonlStore(base / "trajectories.jsonl", Trajectory))) == 12
+    assert len(list(trajectories(base))) == 12
     wrong = collect(config("round1", 3, "scripted-wrong"), show_progress=False)
     summary = write_report([base, wrong], tmp_path / "cmp", names=["base", "round-1"])
     table = to_markdown(summary)

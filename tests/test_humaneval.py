@@ -15,14 +15,15 @@ import pytest
 
 from core.errors import LLMError
 from core.llm.scripted import ScriptedClient
-from core.store import JsonlStore
+from core.rundir import trajectories
 from core.trajectory import Outcome, Trajectory
+from tasks.collection.config import load_collect_config
+from tasks.collection.report import summarize, to_markdown
+from tasks.collection.runner import collect
 from tasks.humaneval.benchmark import HumanEvalBenchmark, extract_code
 from tasks.humaneval.data import Problem, load_problems
 from tasks.humaneval.execution import check_all, solve
 from tasks.humaneval.passk import pass_at_k, run_pass_at_k
-from tasks.report import summarize, to_markdown
-from tasks.runner import collect, load_collect_config
 
 PROBLEMS = load_problems()
 ADD = Problem(task_id="Test/0", prompt='def add(a: int, b: int) -> int:\n    """Sum of a and b."""\n',
@@ -50,7 +51,7 @@ def test_pass_at_k_refuses_impossible_counts():
 
 
 def test_pass_at_k_of_a_run(tmp_path):
-    store = JsonlStore(tmp_path / "trajectories.jsonl", Trajectory)
+    store = trajectories(tmp_path)
     for task, passes in (("humaneval/0", [1, 0, 1, 0, 0]), ("humaneval/1", [0, 0, 0, 0, 0])):
         for trial, ok in enumerate(passes):
             store.append(Trajectory(task_id=task, trial=trial, outcome=Outcome(score=ok, termination="completed")))
@@ -147,7 +148,7 @@ def test_both_modes_through_the_runner(tmp_path, preset):
     expert = collect(config("expert", "scripted-expert"), show_progress=False)
     wrong = collect(config("wrong", "scripted-wrong"), show_progress=False)
     assert run_pass_at_k(expert, (1, 2))[2]["mean"] == 1.0 and run_pass_at_k(wrong, (1,))[1]["mean"] == 0.0
-    trajs = list(JsonlStore(wrong / "trajectories.jsonl", Trajectory))
+    trajs = list(trajectories(wrong))
     assert len(trajs) == 12 and all(t.outcome.detail.startswith("failed:") for t in trajs)
     assert "| wrong | 0.0±0.0 |" in to_markdown(summarize([expert, wrong]))
 

@@ -12,8 +12,8 @@ from core.llm.scripted import ScriptedClient
 from filters.correct import correct, load_corrections, summary_line
 from filters.review import review
 from filters.spec import LIBRARY
+from tasks.collection.config import TaskSelection
 from tasks.officebench.benchmark import OfficeBenchmark
-from tasks.runner import TaskSelection
 from tests.test_filters_support import collect_run, respond, scripted_agent
 
 TASK = "officebench/1-22/4"  # "what is my score of project2?" from Alice's mailbox: "Your score is 93"

@@ -5,10 +5,11 @@ import json
 import pytest
 from transformers import AutoTokenizer
 
+from core.examples import read_examples
+from core.rundir import CONFIG, SUMMARY
 from core.store import JsonlStore
 from core.trajectory import Trajectory
 from demo.real_loop import LoopConfig, run_real_loop
-from filters.dataset import read_examples
 from filters.examples import trajectory_id
 from tests.real_models import free_port
 from training.sequences import encode
@@ -27,7 +28,7 @@ def test_collect_review_correct_train_merge_serve_collect(smollm2_server, tmp_pa
     for run, episodes in (("teacher", 3), ("student", 1), ("after", 1)):  # complete run directories
         trajs = list(JsonlStore(f"{record[run]}/trajectories.jsonl", Trajectory).read())
         assert len(trajs) == episodes and all(t.steps and t.outcome.termination for t in trajs)
-        assert all((tmp_path / record[run] / f).exists() for f in ("config.yaml", "summary.json"))
+        assert all((tmp_path / record[run] / f).exists() for f in (CONFIG, SUMMARY))
     after = list(JsonlStore(f"{record['after']}/trajectories.jsonl", Trajectory).read())
     assert all(t.model == "merged" and t.outcome.termination != "llm_error" for t in after)  # vLLM served it
     assert (tmp_path / "review" / "verdicts.jsonl").exists() and (tmp_path / "review" / "corrections.jsonl").exists()

@@ -3,9 +3,9 @@
 import math
 import statistics
 
-from core.store import JsonlStore
+from core.rundir import trajectories
 from core.trajectory import Outcome, Trajectory
-from tasks.report import summarize, to_markdown
+from tasks.collection.report import summarize, to_markdown
 
 
 def _traj(group: str, i: int, trial: int, solved: bool) -> Trajectory:
@@ -15,7 +15,7 @@ def _traj(group: str, i: int, trial: int, solved: bool) -> Trajectory:
 
 def _run(tmp_path, name, results):
     """``results[trial][group]`` = list of solved flags."""
-    store = JsonlStore(tmp_path / name / "trajectories.jsonl", Trajectory)
+    store = trajectories(tmp_path / name)
     for trial, groups in enumerate(results):
         for group, flags in groups.items():
             for i, ok in enumerate(flags):

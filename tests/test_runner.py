@@ -18,11 +18,12 @@ from benchmarking.fake_openai_server import FakeLLMServer
 from benchmarking.perf.runner_scaling import respond, steady_rate
 from core.errors import LLMError
 from core.llm.scripted import ScriptedClient
-from core.store import JsonlStore
+from core.rundir import CONFIG, SUMMARY, TRAJECTORIES, report_path, trajectories
 from core.trajectory import Trajectory
+from tasks.collection.config import load_collect_config
+from tasks.collection.report import summarize, to_markdown, write_report
+from tasks.collection.runner import collect
 from tasks.experts import expert_client, wrong_client
-from tasks.report import summarize, to_markdown, write_report
-from tasks.runner import collect, load_collect_config
 from tasks.sample import SampleBenchmark
 
 
@@ -37,18 +38,18 @@ def test_expert_solves_everything_and_resume_skips(tmp_path):
     bench = SampleBenchmark()
     cfg = _config(tmp_path, "expert")
     run = collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
-    summary = json.loads((run / "summary.json").read_text())["runs"][0]
+    summary = json.loads((run / SUMMARY).read_text())["runs"][0]
     assert summary["pooled"] == {"mean": 1.0, "se": 0.0, "n": 3, "trials": 3}
-    assert "# git_revision:" in (run / "config.yaml").read_text()
+    assert "# git_revision:" in (run / CONFIG).read_text()
     # Re-running with a client that would fail proves nothing is re-run.
     collect(cfg, client=ScriptedClient([]), benchmark=bench, show_progress=False)
-    assert len((run / "trajectories.jsonl").read_text().splitlines()) == 3
+    assert len((run / TRAJECTORIES).read_text().splitlines()) == 3
 
 
 def test_the_progress_bar_counts_steps(tmp_path, capsys):
     bench = SampleBenchmark()
     run = collect(_config(tmp_path, "steps", trials=2), client=expert_client(bench), benchmark=bench)
-    steps = sum(len(t.steps) for t in JsonlStore(run / "trajectories.jsonl", Trajectory).read())
+    steps = sum(len(t.steps) for t in trajectories(run).read())
     assert steps > 2 and f"steps {steps}" in capsys.readouterr().out
 
 
@@ -77,7 +78,7 @@ def test_outage_is_counted_apart_from_wrong_answers(tmp_path):
     client.calls = 0
     cfg = _config(tmp_path, "outage", trials=4, concurrency=1)
     run = collect(cfg, client=client, benchmark=bench, show_progress=False)
-    trajs = list(JsonlStore(run / "trajectories.jsonl", Trajectory))
+    trajs = list(trajectories(run))
     reasons = {t.outcome.termination for t in trajs}
     assert reasons == {"completed", "llm_error"}
     s = summarize([run])["runs"][0]
@@ -96,15 +97,16 @@ def test_report_files_and_standard_error(tmp_path):
     assert [r["run"] for r in summary["runs"]] == ["expert", "wrong"]
     for ext in ("md", "csv", "json", "png"):
         assert (tmp_path / "cmp" / f"report.{ext}").stat().st_size > 0
-    assert (tmp_path / "cmp" / "report.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| expert | 100.0±0.0 |" in (tmp_path / "cmp" / "report.md").read_text()
+    assert report_path(tmp_path / "cmp", "png").read_bytes()[:4] == b"\x89PNG"
+    assert "| expert | 100.0±0.0 |" in report_path(tmp_path / "cmp", "md").read_text()
 
 
 _KILLABLE = textwrap.dedent("""
     import sys
     from core.llm.scripted import ScriptedClient
     from tasks.experts import expert_client
-    from tasks.runner import collect, load_collect_config
+    from tasks.collection.runner import collect
+    from tasks.collection.config import load_collect_config
     from tasks.sample import SampleBenchmark
     bench = SampleBenchmark()
     client = expert_client(bench)
@@ -127,7 +129,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)  # the collector and every workspace it started
         proc.wait()
     subprocess.run([sys.executable, "-c", _KILLABLE, str(run)], env=env, check=True, timeout=240)
-    lines = (run / "trajectories.jsonl").read_bytes().split(b"\n")
+    lines = (run / TRAJECTORIES).read_bytes().split(b"\n")
     assert lines[-1] == b""
     keys = [Trajectory.model_validate_json(line).key for line in lines[:-1]]
     assert len(keys) == len(set(keys)) == 40
@@ -153,7 +155,7 @@ def _environ(p):
 
 def test_collector_processes_share_the_episodes(tmp_path):
     run = collect(_config(tmp_path, "shared", trials=6, concurrency=4, processes=2), show_progress=False)
-    trajs = list(JsonlStore(run / "trajectories.jsonl", Trajectory))
+    trajs = list(trajectories(run))
     assert sorted(t.trial for t in trajs) == list(range(6))
     pids = {t.meta["collector_pid"] for t in trajs}
     assert len(pids) == 2 and os.getpid() not in pids
@@ -186,7 +188,8 @@ def test_collector_processes_build_their_own_clients(tmp_path):
 
 _KILLABLE_PROCESSES = textwrap.dedent("""
     import sys
-    from tasks.runner import collect, load_collect_config
+    from tasks.collection.runner import collect
+    from tasks.collection.config import load_collect_config
     cfg = load_collect_config(None, None, [
         f"run_dir={sys.argv[1]}", "tasks.benchmark=sample", "trials=40", "concurrency=6", "processes=2",
         "client.backend=vllm-chat", "client.model=fake", f"client.base_urls=[{sys.argv[2]}]"])
@@ -209,7 +212,7 @@ def test_sigkill_of_a_multiprocess_collector_then_resume(tmp_path):
             proc.kill()
             proc.wait()
         subprocess.run(args, env=env, check=True, timeout=240)
-    lines = (run / "trajectories.jsonl").read_bytes().split(b"\n")
+    lines = (run / TRAJECTORIES).read_bytes().split(b"\n")
     keys = [Trajectory.model_validate_json(line).key for line in lines[:-1]]
     assert lines[-1] == b"" and len(keys) == len(set(keys)) == 40
     assert summarize([run])["runs"][0]["pooled"]["mean"] == 1.0
@@ -237,7 +240,7 @@ def test_cli_collect_and_report_on_toolqa_mini(tmp_path):
     table = mnm("report", str(tmp_path / "expert"), str(tmp_path / "wrong"), "--out", str(tmp_path / "cmp"))
     assert "| expert | 100.0 | 100.0 | 100.0 |" in table
     assert "| wrong | 0.0 | 0.0 | 0.0 |" in table
-    assert (tmp_path / "cmp" / "report.png").exists()
+    assert report_path(tmp_path / "cmp", "png").exists()
 
 
 def test_wandb_offline_tracking(tmp_path, monkeypatch):
@@ -266,7 +269,7 @@ def test_resume_retries_outages_unless_kept(tmp_path, retry):
     assert summarize([run])["runs"][0]["failed"] == 2
     collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
     s = summarize([run])["runs"][0]
-    lines = (run / "trajectories.jsonl").read_text().splitlines()
+    lines = (run / TRAJECTORIES).read_text().splitlines()
     if retry:  # the two outages were run again (and solved); the wrong answers were kept
         assert (len(lines), s["episodes"], s["failed"], s["wrong"]) == (6, 4, 0, 2)
         assert s["terminations"] == {"completed": 4}
@@ -281,13 +284,14 @@ def test_credentials_in_base_urls_are_redacted(tmp_path):
     run = collect(cfg, client=expert_client(bench), benchmark=bench, show_progress=False)
     written = "".join(p.read_text() for p in run.rglob("*") if p.is_file())
     assert "sk-secret" not in written and "alice" not in written
-    assert "https://***@llm.example/v1?api_key=***" in (run / "config.yaml").read_text()
+    assert "https://***@llm.example/v1?api_key=***" in (run / CONFIG).read_text()
 
 
 _SERVER_KILLER = textwrap.dedent("""
     import sys
     from tasks.experts import expert_client
-    from tasks.runner import collect, load_collect_config
+    from tasks.collection.runner import collect
+    from tasks.collection.config import load_collect_config
     from tasks.sample import SampleBenchmark
     bench = SampleBenchmark()
     expert = expert_client(bench)
@@ -322,8 +326,8 @@ def test_a_cell_that_kills_the_workspace_server_among_16_episodes(tmp_path):
     if proc.poll() is None:
         proc.kill()
     assert proc.wait() == 0, proc.stderr.read()[-3000:]
-    summary = json.loads((run / "summary.json").read_text())["runs"][0]
-    trajs = list(JsonlStore(run / "trajectories.jsonl", Trajectory))
+    summary = json.loads((run / SUMMARY).read_text())["runs"][0]
+    trajs = list(trajectories(run))
     assert summary["episodes"] == len(trajs) == 16 * len(SampleBenchmark().tasks())
     assert "workspace_error" not in summary["terminations"], summary["terminations"]
     notes = [m for t in trajs for m in t.messages if "workspace server died" in m.text]

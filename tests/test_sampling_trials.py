@@ -5,8 +5,9 @@ import pytest
 from agent.loop import AgentConfig
 from core.config import load_yaml
 from core.llm.sampling import SAMPLING
-from tasks.report import load_run
-from tasks.runner import PRESETS_DIR, collect, load_collect_config, preset_names
+from core.rundir import CONFIG, load_run
+from tasks.collection.config import PRESETS_DIR, load_collect_config, preset_names
+from tasks.collection.runner import collect
 from tasks.sample import SampleBenchmark
 from tests.tiny_model import build_tiny_llama
 
@@ -29,7 +30,7 @@ def test_preset_trials_differ_and_repeat_with_their_seeds(model_dir, tmp_path):
     first = _monologues(model_dir, tmp_path / "a")
     assert len(set(first.values())) > 1, first  # greedy decoding would give three identical trials
     assert _monologues(model_dir, tmp_path / "b") == first
-    recorded = (tmp_path / "a" / "config.yaml").read_text()
+    recorded = (tmp_path / "a" / CONFIG).read_text()
     assert "sampling: sampled" in recorded and "min_p: 0.1" in recorded and "temperature: 1.0" in recorded
     seeds = {t.meta["seed"] for t in load_run(tmp_path / "a")}
     assert len(seeds) == 3

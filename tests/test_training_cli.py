@@ -8,9 +8,9 @@ import sys
 import yaml
 
 from agent.loop import AgentConfig, run_episode
+from core.asyncio_compat import run_sync
 from core.llm.factory import ClientConfig, make_client
 from tasks import sample
-from tasks.asyncio_compat import run_sync
 from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
 
 

@@ -66,10 +66,10 @@ def test_training_from_a_plain_checkout_writes_the_adapter_with_provenance(tmp_p
     assert provenance["git_revision"] == revision
 
     def revision_seen() -> str:
-        return subprocess.run([sys.executable, "-S", "-c", "from core.revision import git_revision as g; print(g())"],
+        return subprocess.run([sys.executable, "-S", "-c", "from core.provenance import git_revision as g; print(g())"],
                               env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
 
-    (checkout / "core" / "revision.py").write_text((checkout / "core" / "revision.py").read_text() + "\n")
+    (checkout / "core" / "provenance.py").write_text((checkout / "core" / "provenance.py").read_text() + "\n")
     assert revision_seen() == f"{revision}+dirty"  # uncommitted changes are flagged
     shutil.rmtree(checkout / ".git")
     assert revision_seen() == "unknown"  # a copied tree without git

@@ -23,14 +23,12 @@ from pathlib import Path
 import pytest
 
 from benchmarking.browser import BrowserMissing, chromium, wait_for
-from core.store import JsonlStore
-from core.trajectory import Trajectory
+from core.rundir import load_run, trajectories
 from filters.correct import correct
 from filters.dataset import DatasetConfig, build_dataset
 from filters.review import review
 from filters.view import gather, make_server, render, view
-from tasks.report import load_run
-from tasks.runner import TaskSelection
+from tasks.collection.config import TaskSelection
 from tasks.sample import SampleBenchmark
 from tests.test_filters_correct import RULES, teacher
 from tests.test_filters_support import FAULTY_SAMPLE, collect_run, scripted_agent
@@ -60,7 +58,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     faulty = collect_run(root / "faulty", scripted_agent(FAULTY_SAMPLE), bench, sel)
     evil = collect_run(root / "evil", scripted_agent(EVIL_AGENT, model="evil"), bench, sel)
     (traj,) = load_run(evil)  # a run file from elsewhere: any field may hold markup, even the template
-    JsonlStore(evil / "trajectories.jsonl", Trajectory).append(traj.model_copy(update={"template": EVIL}))
+    trajectories(evil).append(traj.model_copy(update={"template": EVIL}))
     review([faulty], RULES, root / "review", show_progress=False)
     correct(root / "review", teacher(), samples=2, verify=True, show_progress=False)
     build_dataset(root / "dataset", DatasetConfig(exports=[]), runs=[root / "toolqa"], show=False)
@@ -83,7 +81,7 @@ def test_page_carries_every_input_and_round_trips(inputs):
     index, details = embedded(render(data, "t"))
     assert index == json.loads(json.dumps(data.index))
     assert details == {f"{k}-{i}": json.loads(json.dumps(d)) for k, ds in data.details.items() for i, d in ds.items()}
-    toolqa = list(JsonlStore(inputs["toolqa"] / "trajectories.jsonl", Trajectory))
+    toolqa = list(trajectories(inputs["toolqa"]))
     assert len(index["episodes"]) == len(toolqa) + 2
     assert {r["group"] for r in index["episodes"]} == {"coffee", "dblp", "sample"}
     top = inputs["root"].name

@@ -17,8 +17,7 @@ from typing import Any
 import torch
 
 from core.errors import DataError
-from core.examples import Example
-from core.store import JsonlStore
+from core.examples import Example, read_examples
 from training.sequences import Encoded, dropout_rng, encode, student_keep
 
 log = logging.getLogger(__name__)
@@ -65,18 +64,12 @@ class Batch:
 
 
 def load_examples(paths: Sequence[str | Path]) -> list[Example]:
-    """All examples of the JSONL files; a bad line raises :class:`DataError` naming file and line."""
-    examples = [e for p in paths for e in _read(Path(p))]
+    """All examples of the JSONL files; a missing file or a bad line raises :class:`DataError` naming it."""
+    examples = [e for p in paths for e in read_examples(p)]
     ids = [e.id for e in examples]
     if len(set(ids)) != len(ids):
         raise DataError(f"duplicate example ids in {', '.join(map(str, paths))}")
     return examples
-
-
-def _read(path: Path) -> list[Example]:
-    if not path.exists():
-        raise DataError("dataset file not found", path=str(path))
-    return list(JsonlStore(path, Example, key="id").read(strict=True))
 
 
 def prepare(examples: Sequence[Example], tokenizer: Any, max_length: int) -> list[Item]:

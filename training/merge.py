@@ -15,10 +15,10 @@ from pathlib import Path
 
 from transformers import AutoConfig, AutoTokenizer
 
+from core.provenance import FILE, describe_datasets, describe_model, stamp
 from core.store import write_atomic
 from training.checkpoint import save_dir_atomic
 from training.model import load_model
-from training.provenance import FILE, describe_datasets, describe_model, stamp
 
 
 def merge(base: str | Path, adapters: Sequence[str | Path], out: str | Path,

@@ -33,6 +33,7 @@ from transformers import AutoTokenizer
 from core.config import dump_config
 from core.errors import ConfigError, DataError
 from core.examples import Example
+from core.provenance import FILE, describe_datasets, describe_model, stamp
 from core.store import write_atomic
 from training.checkpoint import (
     latest_checkpoint,
@@ -46,7 +47,6 @@ from training.data import Batch, Item, collate, epoch_order, load_examples, prep
 from training.losses import chunked_token_loss, token_weights
 from training.metrics import MetricsLog
 from training.model import add_lora, check_teacher_differs, hidden_states, load_model, output_weights
-from training.provenance import FILE, describe_datasets, describe_model, stamp
 
 log = logging.getLogger(__name__)
 

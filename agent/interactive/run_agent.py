@@ -6,9 +6,9 @@
 # %% tags=["parameters"]
 from agent.loop import AgentConfig, run_episode
 from agent.render import print_trajectory
+from core.asyncio_compat import run_sync
 from core.llm.scripted import ScriptedClient
 from tasks import sample
-from tasks.asyncio_compat import run_sync
 
 CLIENT = "scripted"  # "scripted", or a backend of core.llm.factory: "hf-local", "vllm-completions", "openai", ...
 MODEL = ""  # model name, or a local checkpoint path for "hf-local"

@@ -24,12 +24,12 @@ from pathlib import Path
 import torch
 
 from agent import prompt as P
+from core.asyncio_compat import run_sync
 from core.llm.base import Completion, LLMClient, Request
 from core.llm.hf_local import HFLocalClient
 from core.messages import to_chat
 from core.models import model_dir
 from tasks import sample
-from tasks.asyncio_compat import run_sync
 
 MODEL: str | None = None  # a local checkpoint; None: the smollm2-135m-instruct that `mnm models` built
 PROMPTS = 16

@@ -1,6 +1,6 @@
 """Runner scaling against a local OpenAI-protocol server that answers after a fixed delay.
 
-Runs the sample benchmark through ``tasks.runner.collect`` with the ``vllm-chat`` client at 1, 16,
+Runs the sample benchmark through ``tasks.collection.runner.collect`` with the ``vllm-chat`` client at 1, 16,
 64 and 256 concurrent episodes (the fake server runs in its own process, so its CPU is not
 counted in the collector's figures). Each episode takes ``--steps`` steps (two LLM calls and one
 cell each); the default, 2, is the sample task's expert solution and the episode shape of
@@ -18,7 +18,7 @@ printed too, since short runs pay those costs. Efficiency is against ideal scali
 episode: rate(c) / (c x rate(1)), each rate against its own kind at c = 1.
 
 ``--processes N`` runs each level with ``processes=min(N, c)`` collector processes (see
-``tasks.runner``); the default is one.
+``tasks.collection.runner``); the default is one.
 
 Also reported per episode: the collector's CPU time (its processes' together) and the RSS growth
 of the calling process (with several processes, also their summed peak RSS), and the CPU time of
@@ -45,9 +45,9 @@ from typing import Any
 import psutil
 
 from benchmarking.fake_openai_server import Call, FakeLLMServer
-from core.store import JsonlStore
-from core.trajectory import Trajectory
-from tasks.runner import collect, load_collect_config
+from core.rundir import SUMMARY, trajectories
+from tasks.collection.config import load_collect_config
+from tasks.collection.runner import collect
 
 FINAL_CELL = "total = 3 * get_price('apple') + 2 * get_price('pear')\ncomplete_task('total', f'{total:.2f}')"
 
@@ -89,10 +89,10 @@ def run(concurrency: int, episodes: int, url: str, root: Path, steps: int, proce
     shards.stop.set()
     if shards.is_alive():
         shards.join()
-    solved = json.loads((run_dir / "summary.json").read_text())["runs"][0]["pooled"]["mean"]
+    solved = json.loads((run_dir / SUMMARY).read_text())["runs"][0]["pooled"]["mean"]
     if solved != 1.0:
         raise RuntimeError(f"only {solved:.0%} of the episodes were solved; the benchmark measures working episodes")
-    ends = sorted(t.finished_at for t in JsonlStore(run_dir / "trajectories.jsonl", Trajectory))
+    ends = sorted(t.finished_at for t in trajectories(run_dir))
     return {"seconds": seconds, "per_min": 60 * episodes / seconds, "steady_per_min": steady_rate(ends, concurrency),
             "cpu_ms": 1000 * (sum(me.cpu_times()[:2]) - cpu0 + shards.seconds) / episodes,
             "machine_cpu_ms": 1000 * (_busy_s() - machine0) / episodes,
@@ -106,7 +106,7 @@ def steady_rate(ends: list[float], concurrency: int) -> float:
 
 
 class _Shards(threading.Thread):
-    """Samples this process's collector processes (``tasks.shard``) every 20 ms while it runs: the
+    """Samples this process's collector processes (``tasks.collection.shards``) every 20 ms while it runs: the
     CPU seconds (``seconds``, the sum of their last samples) and the peak RSS of each (``peak_rss``,
     summed); their workspace servers and workers are not included."""
 
@@ -120,7 +120,7 @@ class _Shards(threading.Thread):
         while not self.stop.wait(0.02):
             for child in psutil.Process().children():
                 with contextlib.suppress(psutil.Error):
-                    if "tasks.shard" in child.cmdline():
+                    if "tasks.collection.shards" in child.cmdline():
                         self.cpu[child.pid] = sum(child.cpu_times()[:2])
                         self.rss[child.pid] = max(self.rss.get(child.pid, 0), child.memory_info().rss)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from agent.episode import ToolSpec
 from agent.workspace import close_servers, open_workspace
-from tasks.asyncio_compat import run_sync
+from core.asyncio_compat import run_sync
 from tasks.toolqa.build import build_toolqa_mini
 from tasks.toolqa.corpus import Corpus
 from tasks.toolqa.tools import ToolQAData, tools_for

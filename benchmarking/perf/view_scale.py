@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from benchmarking.browser import chromium, wait_for
-from core.store import JsonlStore
+from core.rundir import TRAJECTORIES, trajectories
 from core.trajectory import Trajectory
 from filters.view import view
 
@@ -41,11 +41,11 @@ def expert_run(root: Path) -> list[Trajectory]:
                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     if out.returncode:
         raise SystemExit(out.stderr[-2000:])
-    return list(JsonlStore(root / "expert" / "trajectories.jsonl", Trajectory))
+    return list(trajectories(root / "expert"))
 
 
 def repeated_run(path: Path, seed: list[Trajectory], n: int) -> Path:
-    with open(path / "trajectories.jsonl", "w") as f:
+    with open(path / TRAJECTORIES, "w") as f:
         for i in range(n):
             t = seed[i % len(seed)]
             f.write(t.model_copy(update={"task_id": f"{t.task_id}~{i // len(seed)}"}).model_dump_json() + "\n")

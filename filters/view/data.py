@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import DataError
-from core.examples import Example
+from core.examples import Example, read_examples
 from core.messages import Message, latest_step
+from core.rundir import TRAJECTORIES, is_run, load_run
 from core.trajectory import Trajectory
 from filters.correct import CORRECTIONS, Correction, load_corrections
-from filters.dataset import composition, example_source, read_examples
+from filters.dataset import composition, example_source
 from filters.review import flagged_states, load_verdicts
-from tasks.report import load_run, rows, summarize_trajectories
+from tasks.collection.report import rows, summarize_trajectories
 from training.sequences import encode
 
 ROUND = re.compile(r"round-(\d+)")
@@ -54,14 +55,14 @@ def discover(paths: Sequence[str | Path]) -> Inputs:
             raise FileNotFoundError(f"{p}: not a directory")
         before = len(found.runs) + len(found.reviews) + len(found.datasets)
         for d in [p, *sorted(x for x in p.rglob("*") if x.is_dir())]:
-            if (d / "trajectories.jsonl").exists():
+            if is_run(d):
                 found.runs.append(d)
             if (d / "review.json").exists():
                 found.reviews.append(d)
             if (d / "examples.jsonl").exists():
                 found.datasets.append(d)
         if len(found.runs) + len(found.reviews) + len(found.datasets) == before:
-            raise FileNotFoundError(f"{p}: no run (trajectories.jsonl), review (review.json) or dataset "
+            raise FileNotFoundError(f"{p}: no run ({TRAJECTORIES}), review (review.json) or dataset "
                                     f"(examples.jsonl) at or under it")
     return found
 
@@ -183,7 +184,7 @@ class _Gatherer:
                 corrections[c.state].append(c)
         for (run, key, step), verdicts in sorted(flagged_states(load_verdicts(review_dir)).items()):
             run_path = _run_path(run, self.trajectories)
-            if run_path not in self.trajectories and (run_path / "trajectories.jsonl").exists():
+            if run_path not in self.trajectories and is_run(run_path):
                 self.trajectories[run_path] = {t.key: t for t in load_run(run_path)}
             traj = self.trajectories.get(run_path, {}).get(key)
             cs = sorted(corrections.get(f"{run}|{key}|{step}", []), key=lambda c: c.sample)

@@ -21,11 +21,11 @@ from typing import Any, Literal
 from agent.episode import EpisodeSpec
 from agent.loop import AgentConfig, StepCallback
 from agent.workspace import close_servers
+from core.asyncio_compat import run_sync
 from core.errors import LLMError
 from core.llm.base import LLMClient, Request
 from core.messages import Message
 from core.trajectory import Outcome, PromptInfo, Trajectory
-from tasks.asyncio_compat import run_sync
 from tasks.humaneval.data import Problem, load_problems
 from tasks.humaneval.execution import TIMEOUT_S, TOOLS, check
 from tasks.task import Benchmark, ExpertStep, PromptConfig, Task

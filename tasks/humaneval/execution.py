@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from agent.episode import ToolSpec
 from agent.workspace import WorkspaceConfig, close_servers, open_workspace
-from tasks.asyncio_compat import run_sync
+from core.asyncio_compat import run_sync
 from tasks.humaneval.data import Problem
 
 TIMEOUT_S = 30.0  # per problem, as the reference ran it

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from tasks.report import load_run
+from core.rundir import load_run
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

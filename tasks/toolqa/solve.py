@@ -20,9 +20,9 @@ from tqdm import tqdm
 from agent.loop import AgentConfig, run_episode
 from agent.prompt import CODE_TAG, MONOLOGUE_TAG, close_tag
 from agent.workspace import close_servers
+from core.asyncio_compat import run_sync
 from core.llm.scripted import ScriptedClient
 from core.trajectory import Trajectory
-from tasks.asyncio_compat import run_sync
 from tasks.task import PromptConfig, Task
 from tasks.toolqa.benchmark import ToolQABenchmark
 from tasks.toolqa.build import ensure_toolqa_mini

@@ -20,17 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.store import JsonlStore, write_atomic
+from core.rundir import load_run, report_path
+from core.store import write_atomic
 from core.trajectory import Trajectory
 
 FAILURES = ("llm_error", "workspace_error", "context_overflow", "cancelled")
-
-
-def load_run(run_dir: str | Path) -> list[Trajectory]:
-    path = Path(run_dir) / "trajectories.jsonl"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no trajectories (is {run_dir} a run directory?)")
-    return list(JsonlStore(path, Trajectory).latest_by_key().values())
 
 
 def _mean_se(trajs: list[Trajectory]) -> dict[str, float]:
@@ -156,9 +150,8 @@ def write_report(run_dirs: Sequence[str | Path], out_dir: str | Path,
                  names: Sequence[str] | None = None) -> dict[str, Any]:
     """Write report.md, report.csv, report.json and report.png under ``out_dir``."""
     summary = summarize(run_dirs, names)
-    out = Path(out_dir)
-    write_atomic(out / "report.md", to_markdown(summary))
-    write_atomic(out / "report.csv", to_csv(summary))
-    write_atomic(out / "report.json", json.dumps(summary, indent=2))
-    plot(summary, out / "report.png")
+    write_atomic(report_path(out_dir, "md"), to_markdown(summary))
+    write_atomic(report_path(out_dir, "csv"), to_csv(summary))
+    write_atomic(report_path(out_dir, "json"), json.dumps(summary, indent=2))
+    plot(summary, report_path(out_dir, "png"))
     return summary
