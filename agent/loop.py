@@ -19,7 +19,7 @@ from pydantic import model_validator
 from agent import prompt as P
 from agent.episode import EpisodeSpec
 from agent.parsing import parse_code, parse_monologue
-from agent.workspace import CellResult, WorkspaceConfig, open_workspace
+from agent.workspace import CellResult, OpenSandbox, Sandbox, WorkspaceConfig, open_workspace
 from core.config import Config
 from core.errors import LLMError
 from core.llm.base import Completion, LLMClient, Request
@@ -74,8 +74,10 @@ class _Episode:
 
     def __init__(self, spec: EpisodeSpec, client: LLMClient, config: AgentConfig,
                  on_step: StepCallback | None, history: list[Message] | None = None,
-                 replay: list[str] = (), first_step: int = 0, detach_teardown: bool = False) -> None:
+                 replay: list[str] = (), first_step: int = 0, detach_teardown: bool = False,
+                 sandbox: OpenSandbox = open_workspace) -> None:
         self.spec, self.client, self.config, self.on_step = spec, client, config, on_step
+        self.sandbox = sandbox
         self.replay, self.first_step = list(replay), first_step
         self.detach_teardown = detach_teardown
         self.max_steps = config.max_steps or spec.max_steps
@@ -110,7 +112,7 @@ class _Episode:
         self.traj.started_at = time.time()
         start = time.perf_counter()
         try:  # the worker starts while the model writes the first monologue
-            ws = await open_workspace(
+            ws = await self.sandbox(
                 tools=self.spec.tools, episode_kwargs=self.spec.episode_kwargs,
                 answer_type=self.spec.answer_type, config=self.config.workspace,
                 workdir=Path(self.spec.workdir) if self.spec.workdir else None, wait=False,
@@ -130,7 +132,7 @@ class _Episode:
     def _end(self, termination: str, detail: str = "", **outcome: Any) -> None:
         self.traj.outcome = Outcome(termination=termination, detail=detail, **outcome)  # type: ignore[arg-type]
 
-    async def _loop(self, ws: Any) -> None:
+    async def _loop(self, ws: Sandbox) -> None:
         setup = asyncio.ensure_future(self._setup(ws))  # runs while the model writes its first step
         try:
             await self._steps(ws, setup)
@@ -138,12 +140,12 @@ class _Episode:
             setup.cancel()
             await asyncio.gather(setup, return_exceptions=True)
 
-    async def _setup(self, ws: Any) -> None:
+    async def _setup(self, ws: Sandbox) -> None:
         """The task's init code and the replayed cells, which the first cell of the model runs after."""
         for cell in ([self.spec.init_code] if self.spec.init_code else []) + self.replay:
             await ws.run(cell)
 
-    async def _steps(self, ws: Any, setup: asyncio.Future[None]) -> None:
+    async def _steps(self, ws: Sandbox, setup: asyncio.Future[None]) -> None:
         reminders = self.config.format_reminders
         for k in range(self.first_step, self.max_steps):
             if k > self.first_step or not self._resumes_mid_step():
@@ -195,18 +197,24 @@ class _Episode:
 
 
 async def run_episode(spec: EpisodeSpec, client: LLMClient, config: AgentConfig | None = None,
-                      on_step: StepCallback | None = None, *, detach_teardown: bool = False) -> Trajectory:
+                      on_step: StepCallback | None = None, *, detach_teardown: bool = False,
+                      sandbox: OpenSandbox = open_workspace) -> Trajectory:
     """Run one episode of ``spec`` with ``client``; never raises for model or endpoint faults.
+
+    Its cells run in the sandbox that ``sandbox`` opens (by default a workspace forked by this
+    process's workspace server; see :mod:`agent.workspace.sandbox`).
 
     With ``detach_teardown`` it returns as soon as the result is known and a workspace-created
     workdir's worker is torn down in the background, for a caller that ends with
     :func:`agent.workspace.close_servers` (which waits for it), as the runner does.
     """
-    return await _Episode(spec, client, config or AgentConfig(), on_step, detach_teardown=detach_teardown).run()
+    return await _Episode(spec, client, config or AgentConfig(), on_step, detach_teardown=detach_teardown,
+                          sandbox=sandbox).run()
 
 
 async def continue_episode(spec: EpisodeSpec, client: LLMClient, history: list[Message],
-                           replay: list[str], first_step: int, config: AgentConfig | None = None) -> Trajectory:
+                           replay: list[str], first_step: int, config: AgentConfig | None = None,
+                           sandbox: OpenSandbox = open_workspace) -> Trajectory:
     """Continue an episode from a recorded state.
 
     ``history`` is the conversation so far; if it ends inside step ``first_step`` (its status and
@@ -215,5 +223,5 @@ async def continue_episode(spec: EpisodeSpec, client: LLMClient, history: list[M
     rebuild its state). The returned trajectory's ``steps`` are the new steps only.
     """
     episode = _Episode(spec, client, config or AgentConfig(), None, history=history, replay=replay,
-                       first_step=first_step)
+                       first_step=first_step, sandbox=sandbox)
     return await episode.run()

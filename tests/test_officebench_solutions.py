@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from agent.workspace.server import open_workspace
+from agent.workspace import open_workspace
 from tasks.officebench.benchmark import OfficeBenchmark
 from tasks.officebench.solutions import NEEDS, SOLUTIONS, run_solution, runnable, solve
 from tasks.task import PromptConfig

@@ -207,7 +207,7 @@ async def test_confined_cells_write_only_their_directories_and_reach_no_network(
 
 async def test_without_confinement_one_warning_and_cells_still_run(server, tmp_path, caplog, monkeypatch) -> None:
     """Where the server found no user namespaces (injected here), workspaces run unconfined after one warning."""
-    monkeypatch.setattr("agent.workspace.server._warned_unconfined", False)
+    monkeypatch.setattr("agent.workspace.server_handle._warned_unconfined", False)
     async with await server.spawn(_tools(tmp_path), config=FAST) as ws:
         server.confinement_error = "OSError: unshare: Operation not permitted"  # the probe's answer elsewhere
         for _ in range(2):

@@ -2,7 +2,11 @@
 
 Design
 ------
-* **Fork server.** A :class:`WorkspaceServer` exists once per ``ToolSpec.preload_key()``. It starts
+* **The seam** (``sandbox.py``). The agent loop runs cells through the :class:`Sandbox` protocol
+  (``run(code) -> CellResult``, ``close(wait)``) opened by an :class:`OpenSandbox`; ``open_workspace``
+  is this package's, and another sandbox (a container, a remote worker) plugs in beside it.
+* **Fork server.** A :class:`WorkspaceServer` (``server_handle.py``, the agent's handle of the
+  server) exists once per ``ToolSpec.preload_key()``. It starts
   a server process (``zygote.py``) that runs ``preload(**preload_kwargs)`` once and then forks one
   worker per episode, so multi-GB read-only tables are shared copy-on-write. The agent sends each
   spawn request with one end of a fresh socketpair attached (``socket.send_fds``); the forked worker
@@ -15,7 +19,7 @@ Design
   ``complete_task(report, answer)``: it checks the answer's class *name* against the episode's answer
   type (an ``Exception`` is always accepted), raises ``TypeError`` otherwise, and on success ends the
   cell and sets ``CellResult.completion``.
-* **Faults become observations** (``client.py``). A cell gets SIGINT (``KeyboardInterrupt``)
+* **Faults become observations** (``workspace.py``). A cell gets SIGINT (``KeyboardInterrupt``)
   ``interrupt_grace_s`` before its wall-clock limit; if it has not stopped at the limit the worker's
   whole process tree is killed and a fresh worker is forked (``status="timeout"``, ``restarted=True``).
   A worker that dies (``os._exit``, a signal, a limit, its server's death) gives ``status="crashed"``
@@ -61,17 +65,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agent.workspace.client import Workspace
-    from agent.workspace.config import CellResult, CellStatus, WorkspaceConfig, WorkspaceError
-    from agent.workspace.server import WorkspaceServer, close_servers, open_workspace, server_for
+    from agent.workspace.config import WorkspaceConfig
+    from agent.workspace.sandbox import CellResult, CellStatus, OpenSandbox, Sandbox, WorkspaceError
+    from agent.workspace.server_handle import WorkspaceServer, close_servers, open_workspace, server_for
+    from agent.workspace.workspace import Workspace
 
 # Imported on first use: the server process imports this package for its worker modules only, and
 # everything it imports makes each fork and each worker's exit slower.
-_HOMES = {"Workspace": "client", "CellResult": "config", "CellStatus": "config", "WorkspaceConfig": "config",
-          "WorkspaceError": "config", "WorkspaceServer": "server", "close_servers": "server",
-          "open_workspace": "server", "server_for": "server"}
-__all__ = ["CellResult", "CellStatus", "Workspace", "WorkspaceConfig", "WorkspaceError", "WorkspaceServer",
-           "close_servers", "open_workspace", "server_for"]
+_HOMES = {"Workspace": "workspace", "CellResult": "sandbox", "CellStatus": "sandbox", "OpenSandbox": "sandbox",
+          "Sandbox": "sandbox", "WorkspaceError": "sandbox", "WorkspaceConfig": "config",
+          "WorkspaceServer": "server_handle", "close_servers": "server_handle", "open_workspace": "server_handle",
+          "server_for": "server_handle"}
+__all__ = ["CellResult", "CellStatus", "OpenSandbox", "Sandbox", "Workspace", "WorkspaceConfig", "WorkspaceError",
+           "WorkspaceServer", "close_servers", "open_workspace", "server_for"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,23 +1,10 @@
-"""Limits of a workspace, the result of one cell, and the workspace's own error."""
+"""The limits of a workspace."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from core.config import Config
-from core.errors import MnmError
-
-CellStatus = Literal["ok", "exception", "timeout", "crashed"]
-
-
-class WorkspaceError(MnmError, OSError):
-    """The workspace itself failed (a worker could not be started or bound): our fault, not the agent's.
-
-    It is an ``OSError`` so that callers treating environment failures alike catch it too.
-    """
 
 
 class WorkspaceConfig(Config):
@@ -46,18 +33,3 @@ class WorkspaceConfig(Config):
                           "where the machine lacks them, a warning and no confinement)")
     network: bool = Field(False, description="confined workers may use the network")
     keep_workdir: bool = Field(False, description="keep a workspace-created working directory on close")
-
-
-@dataclass
-class CellResult:
-    """What one cell produced; ``status`` says how it ended and ``note`` explains anything unusual."""
-
-    stdout: str
-    stderr: str
-    exception: str  # formatted traceback, '' if none
-    status: CellStatus
-    restarted: bool  # the worker was replaced, so the namespace is fresh
-    note: str
-    seconds: float
-    # set when complete_task ended the episode: {"report", "answer" (JSON-safe), "answer_repr", "answer_type"}
-    completion: dict[str, Any] | None = None

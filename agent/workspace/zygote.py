@@ -1,6 +1,6 @@
 """The workspace server process: runs ``preload`` once, then forks one worker per episode.
 
-Started by :class:`agent.workspace.server.WorkspaceServer` as ``python -m agent.workspace.zygote FD``
+Started by :class:`agent.workspace.server_handle.WorkspaceServer` as ``python -m agent.workspace.zygote FD``
 where FD is its end of a SOCK_SEQPACKET control socket. Messages on it (one JSON object a packet):
 
 * agent -> server: ``{"preload", "preload_kwargs"}`` once, then spawn requests, each carrying the

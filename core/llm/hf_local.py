@@ -17,7 +17,7 @@ Logprobs are those of the model's raw distribution for the chosen tokens. An opt
 
 Threads: torch uses ``threads`` intra-op threads, by default one less than the cores this process
 may use (at least one): the remaining core runs the event loop, tokenisation and the workspace's
-processes, which run with one BLAS/OpenMP thread each (:mod:`agent.workspace.server`). A torch pool
+processes, which run with one BLAS/OpenMP thread each (:mod:`agent.workspace.server_handle`). A torch pool
 as large as the machine stalls whenever another process takes one of its cores (measured on the
 2-core machine under load: 1.0 tokens/s with 2 threads, 6.9 with 1).
 """

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,8 +18,9 @@ from typing import Any
 
 from agent.episode import ToolSpec
 from agent.workspace import proctree, protocol
-from agent.workspace.client import Workspace
-from agent.workspace.config import WorkspaceConfig, WorkspaceError
+from agent.workspace.config import WorkspaceConfig
+from agent.workspace.sandbox import WorkspaceError
+from agent.workspace.workspace import WorkerChannel, Workspace
 
 _EXITS_KEPT = 4096  # exit reports remembered for crash notes
 log = logging.getLogger(__name__)
@@ -28,32 +28,6 @@ _warned_unconfined = False
 # One OpenMP/BLAS thread per workspace process: cells share the cores with the model (hf-local) and
 # with each other, and each library sizing its pool to every core would oversubscribe them.
 SINGLE_THREADED = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-
-
-class WorkerChannel:
-    """The agent's end of one worker: its pid (as a pidfd, safe against pid reuse) and its socket."""
-
-    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.pid = pid
-        self.pidfd = os.pidfd_open(pid)
-        self.reader, self.writer = reader, writer
-
-    async def send(self, message: dict[str, Any]) -> None:
-        self.writer.write(protocol.encode(message))
-        await self.writer.drain()
-
-    async def receive(self) -> dict[str, Any]:
-        return await protocol.read(self.reader)
-
-    def signal(self, signum: int) -> None:
-        with suppress(ProcessLookupError):
-            signal.pidfd_send_signal(self.pidfd, signum)
-
-    def close(self) -> None:
-        """Drop the connection. Killing the worker is left to whoever kills its session (it leads
-        it): a SIGKILL from here would cost the agent's event loop a slow system call."""
-        self.writer.close()
-        os.close(self.pidfd)
 
 
 class WorkspaceServer:

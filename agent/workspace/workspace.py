@@ -1,21 +1,65 @@
-"""The agent-side workspace of one episode: runs cells in its worker and survives the worker's faults."""
+"""The agent-side workspace of one episode (a :class:`~agent.workspace.sandbox.Sandbox`): runs cells in
+its worker, through a :class:`WorkerChannel`, and survives the worker's faults."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
 import time
+from collections.abc import Coroutine
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from agent.workspace.config import CellResult, CellStatus, WorkspaceConfig, WorkspaceError
-
-if TYPE_CHECKING:
-    from agent.workspace.server import WorkerChannel, WorkspaceServer
+from agent.workspace import protocol
+from agent.workspace.config import WorkspaceConfig
+from agent.workspace.sandbox import CellResult, CellStatus, WorkspaceError
 
 _LOST = "it was restarted and its variables were lost (files in the working directory are kept)"
+
+
+class WorkerChannel:
+    """The agent's end of one worker: its pid (as a pidfd, safe against pid reuse) and its socket."""
+
+    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.reader, self.writer = reader, writer
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.writer.write(protocol.encode(message))
+        await self.writer.drain()
+
+    async def receive(self) -> dict[str, Any]:
+        return await protocol.read(self.reader)
+
+    def signal(self, signum: int) -> None:
+        with suppress(ProcessLookupError):
+            signal.pidfd_send_signal(self.pidfd, signum)
+
+    def close(self) -> None:
+        """Drop the connection. Killing the worker is left to whoever kills its session (it leads
+        it): a SIGKILL from here would cost the agent's event loop a slow system call."""
+        self.writer.close()
+        os.close(self.pidfd)
+
+
+class WorkerPool(Protocol):
+    """What a workspace needs from the server that forks its workers
+    (:class:`agent.workspace.server_handle.WorkspaceServer`)."""
+
+    async def fork(self, request: dict[str, Any], timeout: float) -> WorkerChannel: ...
+
+    async def discard(self, channel: WorkerChannel) -> None: ...
+
+    async def exit_info(self, pid: int, timeout: float) -> tuple[int | None, str]: ...
+
+    def orphaned(self, pid: int) -> bool: ...
+
+    def in_background(self, teardown: Coroutine[Any, Any, None]) -> None: ...
 
 
 class Workspace:
@@ -26,7 +70,7 @@ class Workspace:
     Cells of one workspace run one at a time; different workspaces run concurrently.
     """
 
-    def __init__(self, server: WorkspaceServer, request: dict[str, Any], workdir: Path, owns_workdir: bool,
+    def __init__(self, server: WorkerPool, request: dict[str, Any], workdir: Path, owns_workdir: bool,
                  config: WorkspaceConfig, tmpdir: Path | None = None) -> None:
         self.server, self.request, self.config = server, request, config
         self.workdir = workdir
