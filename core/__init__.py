@@ -1,1 +1,2 @@
-"""Core data model, storage, configuration, settings and LLM clients. Imports no other mnm package."""
+"""Core data model, the run directory and provenance, storage, configuration, settings and LLM
+clients. Imports no other mnm package."""

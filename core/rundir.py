@@ -51,9 +51,14 @@ def write_config(run_dir: str | Path, config: BaseModel) -> None:
     write_atomic(Path(run_dir) / CONFIG, text)
 
 
+def episode_name(task_id: str, trial: int) -> str:
+    """An episode's directory name: ``<task>#<trial>`` with ``/`` in the task id made ``_``."""
+    return f"{task_id.replace('/', '_')}#{trial}"
+
+
 def episode_dir(run_dir: str | Path, task_id: str, trial: int) -> Path:
     """Where an episode's working directory is kept (benchmarks that grade files)."""
-    return Path(run_dir) / EPISODES / f"{task_id.replace('/', '_')}#{trial}"
+    return Path(run_dir) / EPISODES / episode_name(task_id, trial)
 
 
 def report_path(out_dir: str | Path, suffix: str) -> Path:

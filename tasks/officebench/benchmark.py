@@ -8,6 +8,7 @@ from typing import Any
 
 from agent.episode import EpisodeSpec, ToolSpec
 from core.messages import HintSet
+from core.rundir import episode_name
 from tasks.officebench.apps import apps_of, tools_of
 from tasks.officebench.evaluator import Errata, Report, evaluate
 from tasks.officebench.hints import combined_hints, task_hints
@@ -61,7 +62,7 @@ class OfficeBenchmark(Benchmark):
     @staticmethod
     def episode_path(root: str | Path, task: Task, trial: int) -> Path:
         """A private directory for one attempt under ``root`` (give it to ``bind`` and ``grade``)."""
-        return Path(root) / f"{task.id.replace('/', '_')}#{trial}"
+        return Path(root) / episode_name(task.id, trial)
 
     def episode_kwargs(self, task: Task) -> dict[str, Any]:
         """What :func:`tasks.officebench.tools.bind` needs besides the episode directory."""
