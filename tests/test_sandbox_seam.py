@@ -36,8 +36,8 @@ class NamespaceSandbox:
         self._completion, out, exception = None, io.StringIO(), ""
         try:
             with redirect_stdout(out):
-                exec(code, self.namespace)  # noqa: S102  (the test's own code)
-        except Exception as e:  # noqa: BLE001  (a cell's exception is an observation)
+                exec(code, self.namespace)  # the test's own code
+        except Exception as e:  # a cell's exception is an observation
             exception = f"{type(e).__name__}: {e}"
         return CellResult(stdout=out.getvalue(), stderr="", exception=exception,
                           status="exception" if exception else "ok", restarted=False, note="", seconds=0.0,

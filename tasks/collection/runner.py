@@ -48,7 +48,7 @@ async def collect_async(config: CollectConfig, client: LLMClient | None = None,
     todo = pending(config, benchmark)  # checks the benchmark's data before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
     write_config(run_dir, config)
-    wandb_run = ({"name": run_dir.name, "config": config.model_dump(mode="json"), "dir": str(run_dir)}
+    wandb_run = ({"name": run_dir.name, "config": config.model_dump(mode="json"), "directory": str(run_dir)}
                  if config.wandb else None)
     with Tracking(config.preset, len(todo), show_progress, wandb_run) as tracking:
         if config.processes > 1:

@@ -60,13 +60,13 @@ class Tracking:
 class _Wandb:
     """Optional wandb logging: run config, one row per episode, per-group metrics at the end."""
 
-    def __init__(self, name: str, config: dict[str, Any], dir: str) -> None:  # noqa: A002
+    def __init__(self, name: str, config: dict[str, Any], directory: str) -> None:
         import wandb
 
         from core.settings import get_settings
 
         s = get_settings()
-        self.run = wandb.init(project=s.wandb_project, mode=s.wandb_mode, name=name, config=config, dir=dir)
+        self.run = wandb.init(project=s.wandb_project, mode=s.wandb_mode, name=name, config=config, dir=directory)
         self.table = wandb.Table(columns=COLUMNS)
 
     def add(self, row: list[Any]) -> None:
