@@ -5,8 +5,8 @@ import os
 import subprocess
 import sys
 
-from benchmarking.fake_openai_server import FakeLLMServer
-from tests.tiny_model import build_tiny_llama
+from tests.fakes.openai_server import FakeLLMServer
+from tests.fakes.tiny_model import build_tiny_llama
 
 
 def _run_task(*args: str) -> str:

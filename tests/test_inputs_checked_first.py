@@ -8,7 +8,7 @@ from core.config import load_config
 from core.errors import DataError
 from core.llm.scripted import ScriptedClient
 from tasks.runner import collect, load_collect_config
-from tests.tiny_model import tiny_examples, write_examples
+from tests.fakes.tiny_model import tiny_examples, write_examples
 from training.config import TrainConfig
 from training.trainer import train
 

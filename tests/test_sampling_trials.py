@@ -8,7 +8,7 @@ from core.llm.sampling import SAMPLING
 from tasks.report import load_run
 from tasks.runner import PRESETS_DIR, collect, load_collect_config, preset_names
 from tasks.sample import SampleBenchmark
-from tests.tiny_model import build_tiny_llama
+from tests.fakes.tiny_model import build_tiny_llama
 
 
 @pytest.fixture(scope="module")
