@@ -28,11 +28,11 @@ def test_replies_round_trip_through_the_parser() -> None:
 
 def test_the_step_under_way_counts_code_cells_and_the_last_step_repeats() -> None:
     chat = [{"role": "user", "content": "task"}]
-    for text in replies(sample.EXPERT):
-        tag = MONOLOGUE_TAG if len(chat) % 2 else CODE_TAG
+    for i, text in enumerate(replies(sample.EXPERT)):
+        tag = (MONOLOGUE_TAG, CODE_TAG)[i % 2]
         chat += [{"role": "assistant", "content": open_tag(tag) + text}, {"role": "user", "content": "next"}]
-    assert steps_taken(chat[:4]) == 0 and steps_taken(chat[:5]) == 1 and steps_taken(chat) == 2
-    assert next_step(sample.EXPERT, chat[:5]) == sample.EXPERT[1] and next_step(sample.EXPERT, chat) == sample.EXPERT[1]
+    assert steps_taken(chat[:3]) == 0 and steps_taken(chat[:4]) == 1 and steps_taken(chat) == 2
+    assert next_step(sample.EXPERT, chat[:4]) == sample.EXPERT[1] and next_step(sample.EXPERT, chat) == sample.EXPERT[1]
 
 
 async def test_a_replayed_expert_solves_the_sample_task_in_the_real_loop() -> None:
