@@ -23,6 +23,11 @@ def test_scripted_expert_solves_the_sample_task():
     assert "get_price('apple')" in out and "<ipython_output>" in out
 
 
+def test_every_scripted_backend_is_resolved_by_client_for():
+    out = _run_task("--client", "scripted-wrong")
+    assert "termination=completed score=0 answer='I do not know.'" in out
+
+
 def test_in_process_transformers_model_runs_the_loop_and_shows_its_prompts(tmp_path):
     model = build_tiny_llama(tmp_path / "model", style="double-bos")
     out = _run_task("--client", "hf-local", "--model", str(model), "--max-steps", "2", "--max-tokens", "12",
