@@ -234,17 +234,21 @@ def pretrain(model: LlamaForCausalLM, items: Sequence[Encoded], steps: int, conf
     for _ in bar:
         if not batches:
             batches = length_batches([len(e) for e in items], s.batch_size, rng)
-        batch = [items[i] for i in batches.pop()]
-        ids, attention, at = pad(batch, pad_id)
-        labels = torch.tensor([t for e in batch for t in e.target_ids])
-        loss, _ = chunked_token_loss(hidden_states(model, ids, attention)[at], output_weights(model)[0], None, None,
-                                     labels, torch.full((len(labels),), 1 / len(labels)), kind="xent", temperature=1.0)
+        loss = target_xent(model, [items[i] for i in batches.pop()], pad_id)
         loss.backward()
         clipped_update(model.parameters(), optimizer, scheduler, recipe.clip_norm)
         losses.append(loss.item())
         bar.set_postfix(loss=f"{loss.item():.3f}")
     model.eval()
     return losses
+
+
+def target_xent(model: LlamaForCausalLM, batch: Sequence[Encoded], pad_id: int) -> torch.Tensor:
+    """The model's cross-entropy on the batch's target tokens, averaged over them (the trainer's chunked loss)."""
+    ids, attention, at = pad(batch, pad_id)
+    labels = torch.tensor([t for e in batch for t in e.target_ids])
+    return chunked_token_loss(hidden_states(model, ids, attention)[at], output_weights(model)[0], None, None, labels,
+                              torch.full((len(labels),), 1 / len(labels)), kind="xent", temperature=1.0)[0]
 
 
 def length_batches(lengths: Sequence[int], size: int, rng: random.Random) -> list[list[int]]:
