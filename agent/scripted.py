@@ -53,11 +53,6 @@ def reply(request: Request, step: ExpertStep) -> str:
     return answer(step, requested_tag(request))
 
 
-def replies(steps: Sequence[ExpertStep]) -> list[str]:
-    """Every answer of an episode that takes ``steps`` in order: monologue, code, monologue, code, ..."""
-    return [answer(s, tag) for s in steps for tag in (MONOLOGUE_TAG, CODE_TAG)]
-
-
 def scripted_agent(choose: Callable[[Request], ExpertStep], *, model: str = "scripted",
                    delay: float = 0.0) -> ScriptedClient:
     """A client whose answer to each request is the requested part of the step ``choose(request)``."""

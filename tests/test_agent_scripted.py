@@ -5,11 +5,16 @@ from __future__ import annotations
 from agent.loop import run_episode
 from agent.parsing import parse_code, parse_monologue
 from agent.prompt import CODE_TAG, MONOLOGUE_TAG, open_tag
-from agent.scripted import ExpertStep, next_step, replay_agent, replies, reply, steps_taken
+from agent.scripted import ExpertStep, answer, next_step, replay_agent, reply, steps_taken
 from core.llm.base import Request
 from tasks import sample
 
 STEP = ExpertStep("I look it up.", "print(get_price('apple'))")
+
+
+def replies(steps: list[ExpertStep]) -> list[str]:
+    """Every answer of an episode that takes ``steps`` in order: monologue, code, monologue, code, ..."""
+    return [answer(s, tag) for s in steps for tag in (MONOLOGUE_TAG, CODE_TAG)]
 
 
 def test_the_prefill_decides_the_part_and_a_bare_request_gets_the_code() -> None:
