@@ -21,7 +21,7 @@ Overrides = Annotated[list[str] | None, typer.Option("--set", help="config overr
 
 @app.command("run-task")
 def run_task(
-    client: Annotated[str, typer.Option(help="scripted | hf-local | openai | vllm-chat | vllm-completions | anthropic | deepseek")] = "scripted",
+    client: Annotated[str, typer.Option(help="scripted (the expert) | scripted-wrong | hf-local | openai | vllm-chat | vllm-completions | anthropic | deepseek")] = "scripted",
     model: Annotated[str, typer.Option(help="model name, or a local path for hf-local")] = "",
     hints: Annotated[bool, typer.Option(help="show the task-specific hints and tool docs")] = True,
     max_steps: int = 4,
@@ -34,14 +34,13 @@ def run_task(
     from agent.loop import AgentConfig, run_episode
     from agent.render import LivePrinter, PromptPrinter
     from core.config import load_config
-    from core.llm.scripted import ScriptedClient
+    from core.llm.factory import ClientConfig
     from tasks import sample
+    from tasks.experts import client_for
 
-    if client == "scripted":
-        llm = ScriptedClient(sample.expert_responses(), model="scripted-expert")
-    else:
-        from core.llm.factory import ClientConfig, make_client
-        llm = make_client(load_config(ClientConfig, overrides=set_ or [], base={"backend": client, "model": model}))
+    backend = "scripted-expert" if client == "scripted" else client
+    llm = client_for(load_config(ClientConfig, overrides=set_ or [], base={"backend": backend, "model": model}),
+                     sample.SampleBenchmark())
     printer = LivePrinter()
     if show_prompt:
         llm = PromptPrinter(llm, printer.console)

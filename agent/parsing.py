@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agent.prompt import CODE_TAG, MONOLOGUE_TAG
+
 _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)```", re.DOTALL)
 
 
@@ -42,11 +44,11 @@ def _cut_at_close(text: str, tag: str, problems: list[str], truncated: bool) -> 
 
 def parse_monologue(text: str, truncated: bool = False) -> Parsed:
     problems: list[str] = []
-    body = _strip_opening(text, "inner_monologue", problems)
-    body = _cut_at_close(body, "inner_monologue", problems, truncated)
-    if "<run_ipython>" in body:
+    body = _strip_opening(text, MONOLOGUE_TAG, problems)
+    body = _cut_at_close(body, MONOLOGUE_TAG, problems, truncated)
+    if f"<{CODE_TAG}>" in body:
         problems.append("code_in_monologue")
-        body = body[: body.find("<run_ipython>")]
+        body = body[: body.find(f"<{CODE_TAG}>")]
     body = body.strip()
     if not body:
         problems.append("empty_monologue")
@@ -55,14 +57,14 @@ def parse_monologue(text: str, truncated: bool = False) -> Parsed:
 
 def parse_code(text: str, truncated: bool = False) -> Parsed:
     problems: list[str] = []
-    body = _strip_opening(text, "run_ipython", problems)
-    body = _cut_at_close(body, "run_ipython", problems, truncated)
+    body = _strip_opening(text, CODE_TAG, problems)
+    body = _cut_at_close(body, CODE_TAG, problems, truncated)
     blocks = _FENCE.findall(body)
     if len(blocks) > 1:
         problems.append("several_code_blocks")
         return Parsed(body=body.strip(), problems=problems, error=(
-            f"Your <run_ipython> block contained {len(blocks)} separate code blocks, so nothing was run. "
-            "Put the code of one cell directly inside <run_ipython>...</run_ipython>, without ``` fences."))
+            f"Your <{CODE_TAG}> block contained {len(blocks)} separate code blocks, so nothing was run. "
+            f"Put the code of one cell directly inside <{CODE_TAG}>...</{CODE_TAG}>, without ``` fences."))
     if blocks:
         problems.append("code_fence")
         body = blocks[0]
@@ -70,8 +72,8 @@ def parse_code(text: str, truncated: bool = False) -> Parsed:
     if not body.strip():
         problems.append("empty_code")
         return Parsed(body="", problems=problems, error=(
-            "Your <run_ipython> block was empty, so nothing was run. Write Python code inside "
-            "<run_ipython>...</run_ipython>."))
+            f"Your <{CODE_TAG}> block was empty, so nothing was run. Write Python code inside "
+            f"<{CODE_TAG}>...</{CODE_TAG}>."))
     if "truncated" in problems:
         return Parsed(body=body, problems=problems, error=(
             "Your code was cut off by the response length limit, so nothing was run. "

@@ -22,9 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.llm.base import Request
+from agent.scripted import ExpertStep, reply
+from core.llm.scripted import Policy
 from tasks.toolqa.questions import match_template
-from tasks.toolqa.template import ExpertStep, Template
+from tasks.toolqa.template import Template
 
 GROUP = "coffee"
 TASK_HINT_MARK = f'<guideline name="{GROUP}/'
@@ -98,12 +99,6 @@ def action(state: State, slips: Sequence[str]) -> ExpertStep:
     return answer if state.hinted else naive_answer(t, answer)
 
 
-def policy(slips: Sequence[str]):  # noqa: ANN201 - a core.llm.scripted.Policy
+def policy(slips: Sequence[str]) -> Policy:
     """The scripted policy: the monologue or the code of :func:`action`, after the prefilled tag."""
-    def respond(request: Request) -> str:
-        step = action(read_state(request.messages), slips)
-        if "inner_monologue" in request.prefill:
-            return f"{step.monologue}\n</inner_monologue>"
-        return f"{step.code}\n</run_ipython>"
-
-    return respond
+    return lambda request: reply(request, action(read_state(request.messages), slips))

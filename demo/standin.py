@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,6 +63,11 @@ from tasks.toolqa.build import build_toolqa_mini, sample_questions
 from tasks.toolqa.corpus import Corpus
 from tasks.toolqa.questions import Question, find_template
 from training.checkpoint import save_dir_atomic
+from training.config import OptimSettings
+from training.data import pad
+from training.losses import chunked_token_loss
+from training.model import hidden_states, output_weights
+from training.optim import clipped_update, make_optimizer
 from training.sequences import Encoded, encode
 
 log = logging.getLogger(__name__)
@@ -218,39 +222,34 @@ def new_model(config: DemoConfig, tokenizer: PreTrainedTokenizerFast) -> LlamaFo
 
 def pretrain(model: LlamaForCausalLM, items: Sequence[Encoded], steps: int, config: DemoConfig, pad_id: int,
              stage: str) -> list[float]:
-    """Cross-entropy on the target tokens; AdamW, linear warm-up, cosine decay. Returns the losses."""
+    """Cross-entropy on the target tokens, averaged over a batch's tokens (the trainer's padding and
+    loss); AdamW, linear warm-up, cosine decay (:mod:`training.optim`). Returns the losses."""
     s = config.standin
     rng = random.Random(f"{s.seed}-{stage}")
     batches: list[list[int]] = []
-    opt = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / s.warmup_steps)
-                                              * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
+    recipe = OptimSettings(lr=s.lr, weight_decay=0.01, warmup_steps=s.warmup_steps, clip_norm=1.0)
+    optimizer, scheduler = make_optimizer(model.parameters(), recipe, decay_steps=steps)
     model.train()
     losses = []
     bar = tqdm(range(steps), desc=f"stand-in pretraining ({stage})", unit="step")
     for _ in bar:
         if not batches:
             batches = length_batches([len(e) for e in items], s.batch_size, rng)
-        batch = [items[i] for i in batches.pop()]
-        width = max(len(e) for e in batch)
-        ids = torch.full((len(batch), width), pad_id)
-        labels = torch.full((len(batch), width), -100)
-        attention = torch.zeros((len(batch), width), dtype=torch.long)
-        for b, e in enumerate(batch):
-            ids[b, : len(e)] = torch.tensor(e.input_ids)
-            attention[b, : len(e)] = 1
-            labels[b, : len(e)] = torch.tensor([t if m else -100 for t, m in zip(e.input_ids, e.target_mask,
-                                                                               strict=True)])
-        loss = model(input_ids=ids, attention_mask=attention, labels=labels).loss
+        loss = target_xent(model, [items[i] for i in batches.pop()], pad_id)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        clipped_update(model.parameters(), optimizer, scheduler, recipe.clip_norm)
         losses.append(loss.item())
         bar.set_postfix(loss=f"{loss.item():.3f}")
     model.eval()
     return losses
+
+
+def target_xent(model: LlamaForCausalLM, batch: Sequence[Encoded], pad_id: int) -> torch.Tensor:
+    """The model's cross-entropy on the batch's target tokens, averaged over them (the trainer's chunked loss)."""
+    ids, attention, at = pad(batch, pad_id)
+    labels = torch.tensor([t for e in batch for t in e.target_ids])
+    return chunked_token_loss(hidden_states(model, ids, attention)[at], output_weights(model)[0], None, None, labels,
+                              torch.full((len(labels),), 1 / len(labels)), kind="xent", temperature=1.0)[0]
 
 
 def length_batches(lengths: Sequence[int], size: int, rng: random.Random) -> list[list[int]]:

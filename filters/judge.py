@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from agent.prompt import CODE_TAG, MONOLOGUE_TAG, close_tag, open_tag
 from core.errors import MnmError
 from core.llm.base import LLMClient, Request
 from core.store import JsonlStore
@@ -65,8 +66,8 @@ def transcript(traj: Trajectory, step: int, show_outputs: bool = True) -> str:
     task = next((m.text for m in traj.messages if m.kind == "task"), "")
     parts = [task.strip()]
     for s in traj.steps[: step + 1]:
-        text = (f"### Step {s.index + 1}\n<inner_monologue>\n{s.monologue}\n</inner_monologue>\n"
-                f"<run_ipython>\n{s.code}\n</run_ipython>")
+        text = (f"### Step {s.index + 1}\n{open_tag(MONOLOGUE_TAG)}{s.monologue}\n{close_tag(MONOLOGUE_TAG)}\n"
+                f"{open_tag(CODE_TAG)}{s.code}\n{close_tag(CODE_TAG)}")
         if show_outputs:
             text += f"\n{s.observation}"
         parts.append(text)

@@ -10,8 +10,7 @@
 # %% tags=["parameters"]
 from pathlib import Path
 
-from core.llm.base import Request
-from core.llm.scripted import ScriptedClient
+from agent.scripted import ExpertStep, replay_agent
 from core.settings import get_settings
 from filters.correct import correct, load_corrections
 from filters.dataset import DatasetConfig, build_dataset
@@ -38,26 +37,18 @@ SAMPLES, VERIFY, CONTINUE_TO_END = 2, True, False
 
 # %%
 DEMO_STEPS = [
-    ("I look up the price of apples.", "a = get_price('apples')\nprint(a)"),
-    ("Let me run it once more.", "a = get_price('apples')\nprint(a)"),
-    ("The error says the item is unknown; names are singular.", "a, p = get_price('apple'), get_price('pear')\nprint(a, p)"),
-    ("I compute the total and return it.", "total = 3 * a + 2 * p\ncomplete_task('total', f'{total:.2f}')"),
+    ExpertStep("I look up the price of apples.", "a = get_price('apples')\nprint(a)"),
+    ExpertStep("Let me run it once more.", "a = get_price('apples')\nprint(a)"),
+    ExpertStep("The error says the item is unknown; names are singular.",
+               "a, p = get_price('apple'), get_price('pear')\nprint(a, p)"),
+    ExpertStep("I compute the total and return it.", "total = 3 * a + 2 * p\ncomplete_task('total', f'{total:.2f}')"),
 ]
-
-
-def demo_agent(request: Request) -> str:
-    """The demo agent: the i-th monologue or code of DEMO_STEPS, i = actions of that kind so far."""
-    tag = "inner_monologue" if "inner_monologue" in request.prefill else "run_ipython"
-    i = sum(1 for m in request.messages if m["role"] == "assistant" and m["content"].startswith(f"<{tag}>"))
-    mono, code = DEMO_STEPS[min(i, len(DEMO_STEPS) - 1)]
-    return f"{mono if tag == 'inner_monologue' else code}\n</{tag}>"
-
 
 benchmark = SampleBenchmark() if RUN_DIR is None else None
 if RUN_DIR is None:
     sample = TaskSelection(benchmark="sample")
     RUN_DIR = collect(CollectConfig(run_dir=OUT / "agent-nohints", tasks=sample),
-                      client=ScriptedClient(demo_agent, model="demo-agent"), benchmark=benchmark, show_progress=False)
+                      client=replay_agent(DEMO_STEPS, model="demo-agent"), benchmark=benchmark, show_progress=False)
     CANDIDATES = collect(CollectConfig(run_dir=OUT / "agent-hints", tasks=sample, trials=3,
                                        prompt=PromptConfig(name="teacher", hints="task", tool_docs="long")),
                          client=expert_client(benchmark), benchmark=benchmark, show_progress=False)

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.episode import EpisodeSpec, ToolSpec
+from agent.scripted import ExpertStep
 from core.errors import DataError
 from core.store import read_jsonl
 from core.trajectory import Trajectory
-from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
+from tasks.task import Benchmark, PromptConfig, Task
 
 DATA = Path(__file__).parent / "toolqa" / "questions" / "test" / "gsm8k-test.jsonl"
 PREAMBLE = ("Solve the maths problem below. You work in a Python (iPython) environment; use it for the "

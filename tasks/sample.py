@@ -1,15 +1,16 @@
 """A built-in sample task (a tiny price lookup) for `mnm run-task` and the agent's tests.
 
-It needs no corpus: its tools are bound from :mod:`tasks.sample_tools`, and :func:`expert_responses` gives a
-correct scripted solution (monologue and code responses, in request order).
+It needs no corpus: its tools are bound from :mod:`tasks.sample_tools`, and :data:`EXPERT` is a
+correct scripted solution (:func:`agent.scripted.replay_agent` plays it).
 """
 
 from __future__ import annotations
 
 from agent.episode import EpisodeSpec, ToolSpec
+from agent.scripted import ExpertStep
 from core.messages import HintSection, HintSet
 from tasks.sample_tools import bind
-from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
+from tasks.task import Benchmark, PromptConfig, Task
 
 QUESTION = "How much do 3 apples and 2 pears cost together? Answer with two decimals, e.g. '4.20'."
 ANSWER = "3.00"
@@ -33,14 +34,11 @@ def episode(hints: bool = True, max_steps: int = 4) -> EpisodeSpec:
     )
 
 
-def expert_responses() -> list[str]:
-    """A correct two-step solution: monologue, code, monologue, code."""
-    return [
-        "I need the unit prices of apple and pear.\n</inner_monologue>",
-        "a, p = get_price('apple'), get_price('pear')\nprint(a, p)\n</run_ipython>",
-        "Apples cost 0.5 and pears 0.75, so the total is 3*0.5 + 2*0.75 = 3.00.\n</inner_monologue>",
-        "total = 3 * a + 2 * p\nprint(f'{total:.2f}')\ncomplete_task('3 apples and 2 pears', f'{total:.2f}')\n</run_ipython>",
-    ]
+EXPERT = [  # a correct two-step solution
+    ExpertStep("I need the unit prices of apple and pear.", "a, p = get_price('apple'), get_price('pear')\nprint(a, p)"),
+    ExpertStep("Apples cost 0.5 and pears 0.75, so the total is 3*0.5 + 2*0.75 = 3.00.",
+               "total = 3 * a + 2 * p\nprint(f'{total:.2f}')\ncomplete_task('3 apples and 2 pears', f'{total:.2f}')"),
+]
 
 
 def grade(answer: object) -> float:
@@ -65,5 +63,4 @@ class SampleBenchmark(Benchmark):
         return grade(answer)
 
     def expert(self, task: Task) -> list[ExpertStep]:
-        r = [x.rsplit("\n</", 1)[0] for x in expert_responses()]
-        return [ExpertStep(r[0], r[1]), ExpertStep(r[2], r[3])]
+        return list(EXPERT)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import abc
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
@@ -43,14 +42,6 @@ class PromptConfig(Config):
     hints: Literal["none", "task", "combined", "combined-seen"] = "none"
     tool_docs: ToolDocs = "none"
     toolset: Literal["relevant", "all"] = "relevant"
-
-
-@dataclass(frozen=True)
-class ExpertStep:
-    """One step of a known-good solution: the inner monologue and the code cell."""
-
-    monologue: str
-    code: str
 
 
 class Task(BaseModel):
@@ -104,7 +95,7 @@ class Benchmark(abc.ABC):
         return self.episode(task, prompt).hints
 
     def expert(self, task: Task) -> list[Any]:
-        """A known-good solution as ``ExpertStep``s (monologue, code); benchmarks that have one override."""
+        """A known-good solution as ``agent.scripted.ExpertStep``s (monologue, code); benchmarks that have one override."""
         raise NotImplementedError(f"{self.name} has no expert solutions")
 
     def expert_index(self) -> dict[str, list[Any]]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from agent.episode import EpisodeSpec, ToolSpec
 from agent.loop import AgentConfig, continue_episode, run_episode
+from agent.scripted import ExpertStep, replay_agent, scripted_agent
 from agent.workspace import WorkspaceConfig, close_servers
 from core.errors import LLMError
 from core.llm.base import Completion, LLMClient, Request
-from core.llm.scripted import ScriptedClient
 from core.trajectory import Usage
 from tasks import sample
 
@@ -19,31 +19,26 @@ async def test_the_worker_starts_while_the_model_writes_its_first_step(tmp_path:
     """The worker's tools bind only once the first LLM call has been made; the episode still runs."""
     marker = tmp_path / "first-call-made"
 
-    def policy(request: Request) -> str:
+    def choose(request: Request) -> ExpertStep:
         marker.touch()
-        if "inner_monologue" in request.prefill:
-            return "Look it up.\n</inner_monologue>"
-        return "complete_task('done', f'{math.floor(2.5)} {workdir().is_dir()}')\n</run_ipython>"
+        return ExpertStep("Look it up.", "complete_task('done', f'{math.floor(2.5)} {workdir().is_dir()}')")
 
     spec = EpisodeSpec(task_id="overlap", description="Say 2.",
                        tools=ToolSpec(bind="tests.workspace_tools:bind_when"),
                        episode_kwargs={"marker": str(marker)}, init_code="import math", max_steps=2)
     config = AgentConfig(workspace=WorkspaceConfig(start_timeout_s=10))
-    traj = await run_episode(spec, ScriptedClient(policy), config)
+    traj = await run_episode(spec, scripted_agent(choose), config)
     await close_servers()
     assert (traj.outcome.termination, traj.outcome.answer) == ("completed", "2 True"), traj.outcome  # init code ran first
 
 
 async def test_the_workdir_is_gone_when_the_episode_returns_or_once_servers_close_if_detached() -> None:
-    def policy(request: Request) -> str:
-        if "inner_monologue" in request.prefill:
-            return "Say where I am.\n</inner_monologue>"
-        return "complete_task('here', str(workdir()))\n</run_ipython>"
+    agent = replay_agent([ExpertStep("Say where I am.", "complete_task('here', str(workdir()))")])
 
     spec = EpisodeSpec(task_id="where", description="Where?", tools=ToolSpec(bind="tests.workspace_tools:bind"))
-    attached = await run_episode(spec, ScriptedClient(policy))
+    attached = await run_episode(spec, agent)
     assert not Path(attached.outcome.answer).exists()
-    detached = await run_episode(spec, ScriptedClient(policy), detach_teardown=True)
+    detached = await run_episode(spec, agent, detach_teardown=True)
     await close_servers()
     assert Path(detached.outcome.answer).name.startswith("mnm-workspace-") and not Path(detached.outcome.answer).exists()
 
@@ -64,11 +59,7 @@ class Replies(LLMClient):
         return Completion(texts=[text], usage=Usage(calls=1), finish_reasons=[reason])
 
 
-def _stopped(texts: list[str]) -> list[tuple[str, str]]:
-    return [(t.rsplit("\n</", 1)[0], "stop") for t in texts]
-
-
-EXPERT = _stopped(sample.expert_responses())
+EXPERT = [(text, "stop") for step in sample.EXPERT for text in (step.monologue, step.code)]  # cut at the stop strings
 
 
 async def test_a_code_block_that_cannot_run_is_a_format_error_step_and_the_episode_goes_on() -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.cells import cell_scripts, run_as_script, run_in_kernel, text_outputs
-from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
 
 # script -> (parameters, what its output must contain: "{tmp_path}" is where it runs, with its runs/ inside)
 CASES: dict[str, tuple[dict[str, Any], list[str]]] = {

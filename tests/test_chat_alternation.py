@@ -4,7 +4,6 @@ collection (hf-local, vLLM completions, vLLM chat) and in training."""
 import pytest
 from jinja2.exceptions import TemplateError
 
-from benchmarking.fake_openai_server import FakeLLMServer
 from core.chat_template import load_tokenizer
 from core.errors import ConfigError
 from core.llm.base import Request
@@ -14,7 +13,8 @@ from core.llm.retry import RetryPolicy
 from core.llm.sampling import SamplingDefaults
 from core.llm.vllm_completions import VLLMCompletionsClient
 from core.messages import to_chat
-from tests.tiny_model import build_tiny_llama, tiny_examples
+from tests.fakes.openai_server import FakeLLMServer
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples
 from training.sequences import collection_prompt, encode
 
 FAST = RetryPolicy(max_attempts=1, timeout_s=5.0)

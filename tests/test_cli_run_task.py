@@ -5,8 +5,8 @@ import os
 import subprocess
 import sys
 
-from benchmarking.fake_openai_server import FakeLLMServer
-from tests.tiny_model import build_tiny_llama
+from tests.fakes.openai_server import FakeLLMServer
+from tests.fakes.tiny_model import build_tiny_llama
 
 
 def _run_task(*args: str) -> str:
@@ -21,6 +21,11 @@ def test_scripted_expert_solves_the_sample_task():
     out = _run_task()
     assert "termination=completed score=1 answer='3.00'" in out
     assert "get_price('apple')" in out and "<ipython_output>" in out
+
+
+def test_every_scripted_backend_is_resolved_by_client_for():
+    out = _run_task("--client", "scripted-wrong")
+    assert "termination=completed score=0 answer='I do not know.'" in out
 
 
 def test_in_process_transformers_model_runs_the_loop_and_shows_its_prompts(tmp_path):

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from agent.prompt import MONOLOGUE_TAG
+from agent.scripted import ExpertStep, requested_tag, scripted_agent, steps_taken
 from core.errors import DataError
 from core.llm.base import Request
 from core.llm.scripted import ScriptedClient
@@ -17,7 +19,8 @@ from filters.review import review
 from filters.spec import LIBRARY
 from tasks.collection.config import TaskSelection
 from tasks.sample import SampleBenchmark
-from tests.test_filters_support import FAULTY_SAMPLE, collect_run, respond, scripted_agent
+from tests.fakes.agents import faulty_agent
+from tests.test_filters_support import collect_run
 
 RULES = [LIBRARY / "toolqa" / f"{n}.yaml" for n in ("repeated-cell", "ignored-exception", "unprinted-answer")]
 CAREFUL, HASTY = "I read the feedback carefully.", "I just try something."
@@ -32,27 +35,24 @@ def teacher(final_answer: str = "f'{total:.2f}'") -> ScriptedClient:
     raises); after its corrected step it finishes the task with ``final_answer``."""
     samples: dict[int, int] = {}
 
-    def policy(request: Request) -> str:
+    def choose(request: Request) -> ExpertStep:
         msgs = request.messages
         feedback = max(i for i, m in enumerate(msgs) if "<feedback>" in m["content"])
-        tag = "<inner_monologue>" if "inner_monologue" in request.prefill else "<run_ipython>"
-        after = sum(1 for m in msgs[feedback:] if m["role"] == "assistant" and m["content"].startswith(tag))
-        if after:  # a later step of a continued episode
-            return respond(request, "Now I finish.", f"total = 3 * a + 2 * p\ncomplete_task('t', {final_answer})")
-        if tag == "<inner_monologue>":
+        if steps_taken(msgs[feedback:]):  # a later step of a continued episode
+            return ExpertStep("Now I finish.", f"total = 3 * a + 2 * p\ncomplete_task('t', {final_answer})")
+        if requested_tag(request) == MONOLOGUE_TAG:
             i = samples[id(request)] = samples.get(id(request), -1) + 1
-            return respond(request, CAREFUL if i == 0 else HASTY, "")
-        step = sum(1 for m in msgs if m["role"] == "assistant" and m["content"].startswith(tag))
+            return ExpertStep(CAREFUL if i == 0 else HASTY, "")
         careful = CAREFUL in msgs[-2]["content"]
-        return respond(request, "", GOOD_CODE[step] if careful else "print(undefined_total)")
+        return ExpertStep("", GOOD_CODE[steps_taken(msgs)] if careful else "print(undefined_total)")
 
-    return ScriptedClient(policy, model="teacher")
+    return scripted_agent(choose, model="teacher")
 
 
 @pytest.fixture(scope="module")
 def faulty_run(tmp_path_factory):
     bench = SampleBenchmark()
-    return collect_run(tmp_path_factory.mktemp("runs") / "faulty", scripted_agent(FAULTY_SAMPLE), bench,
+    return collect_run(tmp_path_factory.mktemp("runs") / "faulty", faulty_agent(), bench,
                        TaskSelection(benchmark="sample"))
 
 

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
+from agent.scripted import ExpertStep, replay_agent
 from core.errors import DataError
 from core.examples import read_examples
-from core.llm.scripted import ScriptedClient
 from core.messages import to_chat
 from core.rundir import load_run, trajectories
 from core.trajectory import Trajectory
@@ -30,8 +30,9 @@ from tasks.collection.config import TaskSelection
 from tasks.experts import expert_client
 from tasks.sample import SampleBenchmark
 from tasks.task import PromptConfig
+from tests.fakes.agents import faulty_agent
 from tests.test_filters_correct import teacher
-from tests.test_filters_support import FAULTY_SAMPLE, collect_run, respond, scripted_agent
+from tests.test_filters_support import collect_run
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def runs(tmp_path_factory):
     bench, sel = SampleBenchmark(), TaskSelection(benchmark="sample")
     hinted = PromptConfig(name="teacher", hints="task", tool_docs="long")
     return {"teacher": collect_run(root / "teacher", expert_client(bench), bench, sel, trials=3, prompt=hinted),
-            "faulty": collect_run(root / "faulty", scripted_agent(FAULTY_SAMPLE), bench, sel)}
+            "faulty": collect_run(root / "faulty", faulty_agent(), bench, sel)}
 
 
 def test_round1_examples_are_the_trajectory_verbatim(runs):
@@ -191,7 +192,7 @@ def test_every_benchmark_split_has_a_role():
 
 def test_identical_samples_of_a_state_count_once(runs, tmp_path):
     review([runs["faulty"]], [LIBRARY / "toolqa"], tmp_path / "review", show_progress=False)
-    same = ScriptedClient(lambda r: respond(r, "I print it.", "print(1)"))
+    same = replay_agent([ExpertStep("I print it.", "print(1)")])
     correct(tmp_path / "review", same, samples=3, verify=False, show_progress=False)
     examples = correction_examples([tmp_path / "review"])
     assert len(examples) == 2 and {e.provenance.sample for e in examples} == {0}

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from benchmarking.fake_openai_server import Call, FakeLLMServer
 from core.errors import ConfigError, LLMError
 from core.llm.base import Request
 from core.llm.factory import ClientConfig
@@ -19,7 +18,9 @@ from filters.spec import LIBRARY, load_filter
 from tasks.collection.config import TaskSelection
 from tasks.experts import expert_client
 from tasks.sample import SampleBenchmark
-from tests.test_filters_support import FAULTY_SAMPLE, collect_run, scripted_agent
+from tests.fakes.agents import faulty_agent
+from tests.fakes.openai_server import Call, FakeLLMServer
+from tests.test_filters_support import collect_run
 
 JUDGE_FILE = """\
 name: retries-unchanged
@@ -52,7 +53,7 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     bench, sel = SampleBenchmark(), TaskSelection(benchmark="sample")
     return [collect_run(root / "expert", expert_client(bench), bench, sel),
-            collect_run(root / "faulty", scripted_agent(FAULTY_SAMPLE), bench, sel)]
+            collect_run(root / "faulty", faulty_agent(), bench, sel)]
 
 
 @pytest.fixture

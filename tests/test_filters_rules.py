@@ -13,7 +13,8 @@ from filters.spec import LIBRARY, load_filter, load_filters
 from tasks.collection.config import TaskSelection
 from tasks.experts import expert_client
 from tasks.sample import SampleBenchmark
-from tests.test_filters_support import FAULTY_SAMPLE, collect_run, scripted_agent
+from tests.fakes.agents import faulty_agent
+from tests.test_filters_support import collect_run
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def sample_trajectories(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     bench, sel = SampleBenchmark(), TaskSelection(benchmark="sample")
     expert = collect_run(root / "expert", expert_client(bench), bench, sel)
-    faulty = collect_run(root / "faulty", scripted_agent(FAULTY_SAMPLE), bench, sel)
+    faulty = collect_run(root / "faulty", faulty_agent(), bench, sel)
     return load_run(expert)[0], load_run(faulty)[0]
 
 

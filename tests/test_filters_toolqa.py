@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.prompt import MONOLOGUE_TAG
+from agent.scripted import ExpertStep, next_step, requested_tag, scripted_agent
 from agent.workspace import close_servers
 from core.asyncio_compat import run_sync
 from core.llm.base import Request
@@ -28,27 +30,27 @@ from tasks.collection.runner import collect_async
 from tasks.toolqa.benchmark import ToolQABenchmark
 from tasks.toolqa.build import build_toolqa_mini
 from tasks.toolqa.questions import find_template
-from tests.test_filters_support import collect_config, respond, step_index
+from tests.test_filters_support import collect_config
 
 # Builds a ToolQA-mini corpus and runs ~20 episodes (about 20-50 s): real trajectories for the filters.
 
 GROUPS = ["flights", "yelp", "agenda"]
 FAULTY = {
     "flights": [
-        ("I keep the long flights from the origin.",
-         "db = load_db('flights')\nrows = data_filter(db, 'Distance>1000')\nprint(len(rows))"),
-        ("I return the count.", "complete_task('count', str(len(rows)))"),
+        ExpertStep("I keep the long flights from the origin.",
+                   "db = load_db('flights')\nrows = data_filter(db, 'Distance>1000')\nprint(len(rows))"),
+        ExpertStep("I return the count.", "complete_task('count', str(len(rows)))"),
     ],
     "yelp": [
-        ("I keep the pizza places.", "db = load_db('yelp')\nrows = data_filter(db, 'categories=Pizza')\nprint(len(rows))"),
-        ("Let me run it again.", "db = load_db('yelp')\nrows = data_filter(db, 'categories=Pizza')\nprint(len(rows))"),
-        ("The error says no row matched: categories holds comma lists, so I use str.contains.",
-         "rows = db[db['categories'].str.contains('Pizza', na=False)]\nprint(len(rows))"),
-        ("I return twice the count.", "complete_task('count', str(2 * len(rows) + 1))"),
+        ExpertStep("I keep the pizza places.", "db = load_db('yelp')\nrows = data_filter(db, 'categories=Pizza')\nprint(len(rows))"),
+        ExpertStep("Let me run it again.", "db = load_db('yelp')\nrows = data_filter(db, 'categories=Pizza')\nprint(len(rows))"),
+        ExpertStep("The error says no row matched: categories holds comma lists, so I use str.contains.",
+                   "rows = db[db['categories'].str.contains('Pizza', na=False)]\nprint(len(rows))"),
+        ExpertStep("I return twice the count.", "complete_task('count', str(2 * len(rows) + 1))"),
     ],
     "agenda": [
-        ("I search the agenda.", "docs = retrieve_agenda('events', 5)\nprint(len(docs))"),
-        ("I return the first document's start.", "complete_task('first', docs[0][:12])"),
+        ExpertStep("I search the agenda.", "docs = retrieve_agenda('events', 5)\nprint(len(docs))"),
+        ExpertStep("I return the first document's start.", "complete_task('first', docs[0][:12])"),
     ],
 }
 
@@ -57,18 +59,15 @@ def by_question(bench: ToolQABenchmark, steps_for: Callable) -> ScriptedClient:
     """A scripted agent that finds its task by the question in the task message."""
     tasks = {t.question: t for t in bench.tasks()}
 
-    def policy(request: Request) -> str:
+    def choose(request: Request) -> ExpertStep:
         task = next(t for q, t in tasks.items() if q in request.messages[0]["content"])
-        steps = steps_for(task)
-        mono, code = steps[min(step_index(request), len(steps) - 1)]
-        return respond(request, mono, code)
+        return next_step(steps_for(task), request.messages)
 
-    return ScriptedClient(policy)
+    return scripted_agent(choose)
 
 
-def expert_steps(task) -> list[tuple[str, str]]:
-    template = find_template(task.group, task.template.split("/", 1)[1])
-    return [(s.monologue, s.code) for s in template.solution(task.meta["slots"])]
+def expert_steps(task) -> list[ExpertStep]:
+    return find_template(task.group, task.template.split("/", 1)[1]).solution(task.meta["slots"])
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +145,15 @@ def test_review_and_verified_corrections_on_toolqa(toolqa, tmp_path):
            "rows = db[pd.to_numeric(db['Distance'], errors='coerce') > 1000]\nprint(len(rows))")
     samples: dict[int, int] = {}
 
-    def teacher(request: Request) -> str:  # sample 0 is careful, sample 1 hasty
-        if "inner_monologue" in request.prefill:
+    def teacher(request: Request) -> ExpertStep:  # sample 0 is careful, sample 1 hasty
+        if requested_tag(request) == MONOLOGUE_TAG:
             i = samples[id(request)] = samples.get(id(request), -1) + 1
-            return respond(request, "careful" if i == 0 else "hasty", "")
+            return ExpertStep("careful" if i == 0 else "hasty", "")
         careful = "careful" in request.messages[-2]["content"]
-        return respond(request, "", fix if careful else "print(no_such_variable)")
+        return ExpertStep("", fix if careful else "print(no_such_variable)")
 
     flights_only = ToolQABenchmark(data, splits=["train"], groups=["flights"])  # no agenda retriever to load
-    path = correct(tmp_path / "review", ScriptedClient(teacher), samples=2, benchmark=flights_only,
+    path = correct(tmp_path / "review", scripted_agent(teacher), samples=2, benchmark=flights_only,
                    show_progress=False)
     corrections = load_corrections(path, kept_only=False)
     assert sorted((c.step, c.sample, c.kept) for c in corrections) == [(0, 0, True), (0, 0, True),

@@ -9,7 +9,7 @@ from core.errors import DataError
 from core.llm.scripted import ScriptedClient
 from tasks.collection.config import load_collect_config
 from tasks.collection.runner import collect
-from tests.tiny_model import tiny_examples, write_examples
+from tests.fakes.tiny_model import tiny_examples, write_examples
 from training.config import TrainConfig
 from training.trainer import train
 

@@ -2,7 +2,6 @@
 
 import pytest
 
-from benchmarking.fake_openai_server import Call, FakeLLMServer
 from core.errors import LLMError
 from core.llm.anthropic_client import AnthropicClient, to_anthropic
 from core.llm.base import Request
@@ -10,7 +9,8 @@ from core.llm.openai_chat import OpenAIChatClient
 from core.llm.retry import RetryPolicy
 from core.llm.sampling import SamplingDefaults
 from core.llm.vllm_completions import VLLMCompletionsClient
-from tests.tiny_model import build_tiny_tokenizer
+from tests.fakes.openai_server import Call, FakeLLMServer
+from tests.fakes.tiny_model import build_tiny_tokenizer
 
 pytestmark = pytest.mark.timeout(30)  # a retry loop that hangs fails fast
 FAST = RetryPolicy(max_attempts=2, timeout_s=2.0, base_delay_s=0.01, max_delay_s=0.1)

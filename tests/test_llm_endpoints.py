@@ -5,10 +5,10 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from benchmarking.fake_openai_server import FakeLLMServer
 from core.llm.base import Request
 from core.llm.openai_chat import OpenAIChatClient
 from core.llm.retry import RetryPolicy
+from tests.fakes.openai_server import FakeLLMServer
 
 pytestmark = pytest.mark.timeout(30)  # a retry loop that hangs fails fast
 FAST = RetryPolicy(max_attempts=3, timeout_s=2.0, base_delay_s=0.01, max_delay_s=0.1)

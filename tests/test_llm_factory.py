@@ -5,7 +5,6 @@ import logging
 import pytest
 from pydantic import ValidationError
 
-from benchmarking.fake_openai_server import FakeLLMServer
 from core.errors import ConfigError
 from core.llm.anthropic_client import AnthropicClient
 from core.llm.base import Request
@@ -16,7 +15,8 @@ from core.llm.pricing import cost_usd, price_of
 from core.llm.scripted import ScriptedClient
 from core.llm.vllm_completions import VLLMCompletionsClient
 from core.settings import get_settings
-from tests.tiny_model import build_tiny_llama
+from tests.fakes.openai_server import FakeLLMServer
+from tests.fakes.tiny_model import build_tiny_llama
 
 
 @pytest.fixture(autouse=True)

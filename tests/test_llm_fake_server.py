@@ -7,7 +7,7 @@ import urllib.request
 
 import openai
 
-from benchmarking.fake_openai_server import FakeLLMServer, random_faults
+from tests.fakes.openai_server import FakeLLMServer, random_faults
 
 
 def test_fake_server_runs_in_a_thread_for_sync_code():
@@ -23,7 +23,7 @@ def test_fake_server_command_line(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarking.fake_openai_server", "--delay", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.openai_server", "--delay", "0",
                              "--port", str(port)], stdout=subprocess.PIPE, text=True)
     try:
         assert "fake LLM server on" in proc.stdout.readline()

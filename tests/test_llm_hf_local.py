@@ -8,7 +8,7 @@ from core.errors import LLMError
 from core.llm.base import Request
 from core.llm.hf_local import HFLocalClient
 from core.llm.sampling import SamplingDefaults
-from tests.tiny_model import build_tiny_llama
+from tests.fakes.tiny_model import build_tiny_llama
 
 MESSAGES = [{"role": "user", "content": "Task: find the average delay."}]
 PREFILL = "<inner_monologue>\n"

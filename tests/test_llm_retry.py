@@ -7,10 +7,10 @@ import httpx2
 import openai
 import pytest
 
-from benchmarking.fake_openai_server import FakeLLMServer
 from core.llm.base import Completion, Request
 from core.llm.openai_chat import OpenAIChatClient
 from core.llm.retry import LLMCallError, RetryPolicy, backoff_s, call_with_retries, retry_after_s
+from tests.fakes.openai_server import FakeLLMServer
 
 pytestmark = pytest.mark.timeout(30)  # a retry loop that hangs fails fast
 FAST = RetryPolicy(max_attempts=3, timeout_s=0.5, base_delay_s=0.01, max_delay_s=0.1)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from agent.scripted import ExpertStep, replay_agent, scripted_agent, steps_taken
 from core.llm.base import Request
 from core.llm.scripted import ScriptedClient
 from filters.correct import correct, load_corrections, summary_line
@@ -14,13 +15,13 @@ from filters.review import review
 from filters.spec import LIBRARY
 from tasks.collection.config import TaskSelection
 from tasks.officebench.benchmark import OfficeBenchmark
-from tests.test_filters_support import collect_run, respond, scripted_agent
+from tests.test_filters_support import collect_run
 
 TASK = "officebench/1-22/4"  # "what is my score of project2?" from Alice's mailbox: "Your score is 93"
 EXPERT = ("import types\nfrom tasks.officebench.solutions import SOLUTIONS\n"
           "answer = SOLUTIONS['1-22/4'](types.SimpleNamespace(**globals()))\n")
-FAULTY = [("I look at the mail.", "print(mails)"), ("Once more.", "print(mails)"),
-          ("I guess.", "complete_task('guessed', '95')")]
+FAULTY = [ExpertStep("I look at the mail.", "print(mails)"), ExpertStep("Once more.", "print(mails)"),
+          ExpertStep("I guess.", "complete_task('guessed', '95')")]
 
 
 class OneTask(OfficeBenchmark):
@@ -30,20 +31,18 @@ class OneTask(OfficeBenchmark):
 
 def teacher(first_code: str, then_code: str = "") -> ScriptedClient:
     """At the flagged state: ``first_code``; in a continued episode's later steps: ``then_code``."""
-    def policy(request: Request) -> str:
+    def choose(request: Request) -> ExpertStep:
         msgs = request.messages
         feedback = max(i for i, m in enumerate(msgs) if "<feedback>" in m["content"])
-        tag = "<inner_monologue>" if "inner_monologue" in request.prefill else "<run_ipython>"
-        later = sum(1 for m in msgs[feedback:] if m["role"] == "assistant" and m["content"].startswith(tag))
-        return respond(request, "I follow the feedback.", then_code if later else first_code)
+        return ExpertStep("I follow the feedback.", then_code if steps_taken(msgs[feedback:]) else first_code)
 
-    return ScriptedClient(policy, model="teacher")
+    return scripted_agent(choose, model="teacher")
 
 
 @pytest.fixture(scope="module")
 def review_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("office")
-    run = collect_run(root / "faulty", scripted_agent(FAULTY), OneTask(), TaskSelection(benchmark="officebench"))
+    run = collect_run(root / "faulty", replay_agent(FAULTY, model="scripted-faulty"), OneTask(), TaskSelection(benchmark="officebench"))
     rules = [LIBRARY / "toolqa" / f"{n}.yaml" for n in ("repeated-cell", "ignored-exception")]
     review([run], rules, root / "review", show_progress=False)
     return root / "review"

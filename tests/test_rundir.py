@@ -11,7 +11,7 @@ from core.examples import read_examples, write_examples
 from core.rundir import CONFIG, TRAJECTORIES, episode_dir, load_run, trajectories, write_config
 from core.trajectory import Outcome, Trajectory
 from tasks.collection.config import CollectConfig
-from tests.tiny_model import tiny_examples
+from tests.fakes.tiny_model import tiny_examples
 
 
 def test_the_recorded_config_reads_back_and_names_its_code(tmp_path):

@@ -14,7 +14,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from benchmarking.fake_openai_server import FakeLLMServer
 from benchmarking.perf.runner_scaling import respond, steady_rate
 from core.errors import LLMError
 from core.llm.scripted import ScriptedClient
@@ -25,6 +24,7 @@ from tasks.collection.report import summarize, to_markdown, write_report
 from tasks.collection.runner import collect
 from tasks.experts import expert_client, wrong_client
 from tasks.sample import SampleBenchmark
+from tests.fakes.openai_server import FakeLLMServer
 
 
 def _config(tmp_path, name, trials=3, **over):
@@ -289,21 +289,20 @@ def test_credentials_in_base_urls_are_redacted(tmp_path):
 
 _SERVER_KILLER = textwrap.dedent("""
     import sys
-    from tasks.experts import expert_client
-    from tasks.collection.runner import collect
+    from agent.prompt import CODE_TAG
+    from agent.scripted import ExpertStep, next_step, requested_tag, scripted_agent
     from tasks.collection.config import load_collect_config
-    from tasks.sample import SampleBenchmark
-    bench = SampleBenchmark()
-    expert = expert_client(bench)
-    solve, cells = expert._policy, []
-    def policy(request):
-        if "inner_monologue" not in request.prefill:
+    from tasks.collection.runner import collect
+    from tasks.sample import EXPERT, SampleBenchmark
+    bench, cells = SampleBenchmark(), []
+    def choose(request):
+        step = next_step(EXPERT, request.messages)
+        if requested_tag(request) == CODE_TAG:
             cells.append(1)
             if len(cells) == 12:  # once, while the other episodes have cells and spawns in flight
-                return "import os, signal\\nos.kill(os.getppid(), signal.SIGKILL)\\n</run_ipython>"
-        return solve(request)
-    expert._policy = policy
-    expert.delay = 0.01
+                return ExpertStep(step.monologue, "import os, signal\\nos.kill(os.getppid(), signal.SIGKILL)")
+        return step
+    expert = scripted_agent(choose, model="scripted-expert", delay=0.01)
     cfg = load_collect_config(None, None, [f"run_dir={sys.argv[1]}", "tasks.benchmark=sample",
                                            "trials=16", "concurrency=16"])
     collect(cfg, client=expert, benchmark=bench, show_progress=False)

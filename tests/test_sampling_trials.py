@@ -9,7 +9,7 @@ from core.rundir import CONFIG, load_run
 from tasks.collection.config import PRESETS_DIR, load_collect_config, preset_names
 from tasks.collection.runner import collect
 from tasks.sample import SampleBenchmark
-from tests.tiny_model import build_tiny_llama
+from tests.fakes.tiny_model import build_tiny_llama
 
 
 @pytest.fixture(scope="module")

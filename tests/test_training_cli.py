@@ -11,7 +11,7 @@ from agent.loop import AgentConfig, run_episode
 from core.asyncio_compat import run_sync
 from core.llm.factory import ClientConfig, make_client
 from tasks import sample
-from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
 
 
 def _mnm(*args: str) -> str:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
 from training.checkpoint import save_dir_atomic
 from training.merge import merge
 

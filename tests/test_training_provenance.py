@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 

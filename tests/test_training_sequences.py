@@ -9,7 +9,7 @@ from transformers import AutoTokenizer
 
 from core.errors import DataError
 from core.messages import to_chat
-from tests.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
 from training.data import Item, load_examples
 from training.sequences import collection_prompt, dropout_rng, encode, render, student_keep
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.scripted import ExpertStep, replay_agent
 from benchmarking.browser import BrowserMissing, chromium, wait_for
 from core.rundir import load_run, trajectories
 from filters.correct import correct
@@ -30,15 +31,16 @@ from filters.review import review
 from filters.view import gather, make_server, render, view
 from tasks.collection.config import TaskSelection
 from tasks.sample import SampleBenchmark
+from tests.fakes.agents import FAULTY_SAMPLE, faulty_agent
+from tests.fakes.tiny_model import build_tiny_tokenizer
 from tests.test_filters_correct import RULES, teacher
-from tests.test_filters_support import FAULTY_SAMPLE, collect_run, scripted_agent
-from tests.tiny_model import build_tiny_tokenizer
+from tests.test_filters_support import collect_run
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = ("</script><script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
         "<b id=injected>bold</b>&amp;")
-EVIL_AGENT = [(f"I will print some HTML: {EVIL}", f"print({EVIL!r})\nprint('line\\n' * 80)"),
-              ("Done.", "complete_task('r', 'x')")]
+EVIL_AGENT = [ExpertStep(f"I will print some HTML: {EVIL}", f"print({EVIL!r})\nprint('line\\n' * 80)"),
+              ExpertStep("Done.", "complete_task('r', 'x')")]
 
 
 def mnm(*args: str) -> subprocess.CompletedProcess:
@@ -55,8 +57,8 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
               "--quiet")
     assert out.returncode == 0, out.stderr[-2000:]
     bench, sel = SampleBenchmark(), TaskSelection(benchmark="sample")
-    faulty = collect_run(root / "faulty", scripted_agent(FAULTY_SAMPLE), bench, sel)
-    evil = collect_run(root / "evil", scripted_agent(EVIL_AGENT, model="evil"), bench, sel)
+    faulty = collect_run(root / "faulty", faulty_agent(), bench, sel)
+    evil = collect_run(root / "evil", replay_agent(EVIL_AGENT, model="evil"), bench, sel)
     (traj,) = load_run(evil)  # a run file from elsewhere: any field may hold markup, even the template
     trajectories(evil).append(traj.model_copy(update={"template": EVIL}))
     review([faulty], RULES, root / "review", show_progress=False)
@@ -90,7 +92,7 @@ def test_page_carries_every_input_and_round_trips(inputs):
     states = {r["step"]: r for r in index["states"]}
     assert states[1]["filters"] == ["ignored-exception", "repeated-cell"] and states[1]["kept"] == 1
     state = details[f"state-{states[1]['id']}"]
-    assert state["original"]["code"] == FAULTY_SAMPLE[1][1]
+    assert state["original"]["code"] == FAULTY_SAMPLE[1].code
     assert sorted((c["kept"], c["verification"]) for c in state["corrections"]) == [(False, "exception"), (True, "ok")]
     assert all(v["hint"] for v in state["verdicts"])
     # examples keep their droppable sections and their targets
@@ -217,7 +219,7 @@ def test_browser_navigates_toolqa_review_and_dataset(inputs, browser, shots, tmp
     _wait(browser, "return document.querySelector('#state-detail .cols')")
     text = _text(browser)
     assert "repeated-cell" in text and "corrective hint" in text and "dropped · verification exception" in text
-    assert "kept · verification ok" in text and FAULTY_SAMPLE[0][1].splitlines()[0] in text
+    assert "kept · verification ok" in text and FAULTY_SAMPLE[0].code.splitlines()[0] in text
     _shot(browser, shots / "review.png")
     state = browser.current_url.split("#")[1]
     assert state.startswith("Review/s")  # the address names the open state: a link reopens it

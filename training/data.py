@@ -90,14 +90,15 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
 
 def collate(pairs: Sequence[tuple[Encoded, Encoded]], groups: Sequence[str], pad_id: int) -> Batch:
     """Batch ``(student, teacher)`` pairs; targets listed sample by sample, in order, on both sides."""
-    s_ids, s_att, s_at = _pad([s for s, _ in pairs], pad_id)
-    t_ids, t_att, t_at = _pad([t for _, t in pairs], pad_id)
+    s_ids, s_att, s_at = pad([s for s, _ in pairs], pad_id)
+    t_ids, t_att, t_at = pad([t for _, t in pairs], pad_id)
     labels = torch.tensor([i for _, t in pairs for i in t.target_ids])
     return Batch(s_ids, s_att, s_at, t_ids, t_att, t_at, labels,
                  [len(t.target_ids) for _, t in pairs], list(groups))
 
 
-def _pad(seqs: Sequence[Encoded], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
+def pad(seqs: Sequence[Encoded], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
+    """Right-padded ids, the attention mask, and the (row, column) positions whose logits predict the targets."""
     width = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(seqs), width), dtype=torch.long)

@@ -26,7 +26,6 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from peft import PeftModel
-from torch.optim.lr_scheduler import LambdaLR
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
@@ -47,6 +46,7 @@ from training.data import Batch, Item, collate, epoch_order, load_examples, prep
 from training.losses import chunked_token_loss, token_weights
 from training.metrics import MetricsLog
 from training.model import add_lora, check_teacher_differs, hidden_states, load_model, output_weights
+from training.optim import clipped_update, make_optimizer
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,7 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
     peft_model = add_lora(load_model(config.base_model, config.adapters, dtype=config.dtype), config.lora)
     if config.gradient_checkpointing:
         peft_model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=config.optim.lr, betas=config.optim.betas,
-                                  weight_decay=config.optim.weight_decay)
-    warmup = config.optim.warmup_steps
-    scheduler = LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) if warmup else 1.0)
+    optimizer, scheduler = make_optimizer(peft_model.parameters(), config.optim)
 
     checkpoints = out / "checkpoints"
     resume_from = latest_checkpoint(checkpoints) if config.resume else None
@@ -135,10 +132,8 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
             if not filler:
                 loss_sum += loss.detach()
                 tokens += batch.tokens
-        grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.optim.clip_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        grad_norm = clipped_update(model.parameters(), optimizer, scheduler, config.optim.clip_norm,
+                                   clip=accelerator.clip_grad_norm_)
         if step == start:
             check_teacher_differs(peft_model, batch.teacher_ids[:1], batch.teacher_attention[:1])
 

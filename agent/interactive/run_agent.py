@@ -7,20 +7,16 @@
 from agent.loop import AgentConfig, run_episode
 from agent.render import print_trajectory
 from core.asyncio_compat import run_sync
-from core.llm.scripted import ScriptedClient
+from core.llm.factory import ClientConfig
 from tasks import sample
+from tasks.experts import client_for
 
-CLIENT = "scripted"  # "scripted", or a backend of core.llm.factory: "hf-local", "vllm-completions", "openai", ...
+CLIENT = "scripted-expert"  # the sample's solution, or a backend of core.llm.factory: "hf-local", "openai", ...
 MODEL = ""  # model name, or a local checkpoint path for "hf-local"
 HINTS = True
 
 # %%
-if CLIENT == "scripted":
-    client = ScriptedClient(sample.expert_responses(), model="scripted-expert")
-else:
-    from core.llm.factory import ClientConfig, make_client
-
-    client = make_client(ClientConfig(backend=CLIENT, model=MODEL))
+client = client_for(ClientConfig(backend=CLIENT, model=MODEL), sample.SampleBenchmark())
 print(f"{client.model} ({CLIENT}) on the sample task, hints={HINTS}")
 
 # %%

@@ -18,6 +18,7 @@ import os
 import time
 
 from agent.loop import AgentConfig, run_episode
+from agent.scripted import ExpertStep, scripted_agent, steps_taken
 from agent.workspace import close_servers
 from core.llm.scripted import ScriptedClient
 from tasks import sample
@@ -25,17 +26,10 @@ from tasks import sample
 
 def _client(delay: float, steps: int) -> ScriptedClient:
     """Looks prices up for ``steps - 1`` steps, then runs the expert's final cell."""
-    final = sample.expert_responses()[3]
-
-    def policy(request):
-        done = sum(1 for m in request.messages if m["role"] == "assistant")
-        if "inner_monologue" in request.prefill:
-            return "I look the prices up.\n</inner_monologue>"
-        if done // 2 < steps - 1:
-            return "a, p = get_price('apple'), get_price('pear')\nprint(a, p)\n</run_ipython>"
-        return final
-
-    return ScriptedClient(policy, delay=delay)
+    lookup = ExpertStep("I look the prices up.", sample.EXPERT[0].code)
+    final = ExpertStep(lookup.monologue, sample.EXPERT[1].code)
+    return scripted_agent(lambda request: lookup if steps_taken(request.messages) < steps - 1 else final,
+                          delay=delay)
 
 
 async def _episodes(n: int, concurrency: int, delay: float, length: int) -> tuple[float, int]:

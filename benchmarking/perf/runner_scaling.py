@@ -44,22 +44,23 @@ from typing import Any
 
 import psutil
 
-from benchmarking.fake_openai_server import Call, FakeLLMServer
+from agent.prompt import CODE_TAG, MONOLOGUE_TAG
+from agent.scripted import ExpertStep, answer, steps_taken
 from core.rundir import SUMMARY, trajectories
 from tasks.collection.config import load_collect_config
 from tasks.collection.runner import collect
+from tests.fakes.openai_server import Call, FakeLLMServer
 
-FINAL_CELL = "total = 3 * get_price('apple') + 2 * get_price('pear')\ncomplete_task('total', f'{total:.2f}')"
+LOOKUP = ExpertStep("I look the prices up.", "print(get_price('apple'), get_price('pear'))")
+FINAL = ExpertStep(LOOKUP.monologue,
+                   "total = 3 * get_price('apple') + 2 * get_price('pear')\ncomplete_task('total', f'{total:.2f}')")
 
 
 def respond(steps: int, call: Call) -> str:
     """Episodes of ``steps`` steps: price lookups, then a cell that computes and submits the answer."""
-    done = sum(m["role"] == "assistant" for m in call.body["messages"])  # monologues and cells so far
-    if done % 2 == 0:
-        return "I look the prices up.\n</inner_monologue>"
-    if done // 2 < steps - 1:
-        return "print(get_price('apple'), get_price('pear'))\n</run_ipython>"
-    return FINAL_CELL + "\n</run_ipython>"
+    messages = call.body["messages"]  # a chat request: the prefill is not sent, the parts alternate
+    tag = MONOLOGUE_TAG if sum(m["role"] == "assistant" for m in messages) % 2 == 0 else CODE_TAG
+    return answer(LOOKUP if steps_taken(messages) < steps - 1 else FINAL, tag)
 
 
 def _serve(port: int, delay: float, steps: int) -> None:

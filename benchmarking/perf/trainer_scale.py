@@ -50,7 +50,7 @@ def build_model(directory: Path, width: dict, layers: int, dtype: torch.dtype, c
     under ``directory``; return its parameter count."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from tests.tiny_model import build_tiny_tokenizer
+    from tests.fakes.tiny_model import build_tiny_tokenizer
 
     tokenizer = build_tiny_tokenizer(directory)
     config = LlamaConfig(num_hidden_layers=layers, max_position_embeddings=2 * context + 1024,
@@ -67,7 +67,7 @@ def write_data(path: Path, tokenizer_dir: Path, n: int, context: int) -> Path:
     """``n`` examples whose first hint section pads the teacher sequence to about ``context`` tokens."""
     from transformers import AutoTokenizer
 
-    from tests.tiny_model import tiny_examples, write_examples
+    from tests.fakes.tiny_model import tiny_examples, write_examples
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     filler = "Use the LoadDB tool first, then filter the rows by date and check the columns. "

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from agent.episode import EpisodeSpec
 from agent.loop import AgentConfig, StepCallback
+from agent.scripted import ExpertStep
 from agent.workspace import close_servers
 from core.asyncio_compat import run_sync
 from core.errors import LLMError
@@ -28,7 +29,7 @@ from core.messages import Message
 from core.trajectory import Outcome, PromptInfo, Trajectory
 from tasks.humaneval.data import Problem, load_problems
 from tasks.humaneval.execution import TIMEOUT_S, TOOLS, check
-from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
+from tasks.task import Benchmark, PromptConfig, Task
 
 Mode = Literal["agentic", "completion"]
 MAX_STEPS = 10

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.episode import EpisodeSpec, ToolSpec
+from agent.scripted import ExpertStep
 from core.messages import HintSet
 from core.rundir import episode_name
 from tasks.officebench.apps import apps_of, tools_of
@@ -15,7 +16,7 @@ from tasks.officebench.hints import combined_hints, task_hints
 from tasks.officebench.solutions import expert_steps
 from tasks.officebench.subtasks import BENCHMARK, MAX_STEPS, SPLITS, all_tasks, subtask_by_id
 from tasks.officebench.tools import ALL_TOOLS, OfficeTools, tool_doc, write_answer
-from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
+from tasks.task import Benchmark, PromptConfig, Task
 
 TOOLS_MODULE = "tasks.officebench.tools"
 DATA_PATH_NOTE = (

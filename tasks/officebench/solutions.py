@@ -22,12 +22,12 @@ from typing import Any
 from pydantic import BaseModel
 from tqdm import tqdm
 
+from agent.scripted import ExpertStep
 from tasks.officebench.evaluator import Errata, evaluate
 from tasks.officebench.subtasks import subtask_by_id
 from tasks.officebench.system import MissingBinary, available
 from tasks.officebench.testbed import fresh_testbed
 from tasks.officebench.tools import OfficeTools
-from tasks.task import ExpertStep
 
 Solution = Callable[[OfficeTools], Any]
 SOLUTIONS: dict[str, Solution] = {}

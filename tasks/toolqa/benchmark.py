@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.episode import EpisodeSpec, ToolSpec
+from agent.scripted import ExpertStep
 from core.errors import DataError
 from core.messages import HintSet
 from core.settings import get_settings
-from tasks.task import Benchmark, ExpertStep, PromptConfig, Task
+from tasks.task import Benchmark, PromptConfig, Task
 from tasks.toolqa.build import PROFILES, ensure_toolqa_mini
 from tasks.toolqa.corpus import Corpus
 from tasks.toolqa.graders import REAL_ALTERNATIVES, REAL_SET_COMPARED, grade

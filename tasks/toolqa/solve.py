@@ -1,7 +1,7 @@
 """Reference solving: every task's template expert solution, run by the agent in a real workspace.
 
 Each task's expert steps (``Template.solution(slots)``: monologue + code, tools only) are replayed
-through :func:`agent.loop.run_episode` by a :class:`core.llm.scripted.ScriptedClient`, so the code
+through :func:`agent.loop.run_episode` by :func:`agent.scripted.replay_agent`, so the code
 runs in the same sandboxed workspace, with the same preloaded tools, as a model's would; the
 answer passed to ``complete_task`` is graded by the benchmark's grader. 100 % success means tools,
 templates, generated data and graders agree. The same scripted episodes are the expert
@@ -18,10 +18,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from agent.loop import AgentConfig, run_episode
-from agent.prompt import CODE_TAG, MONOLOGUE_TAG, close_tag
+from agent.scripted import replay_agent
 from agent.workspace import close_servers
 from core.asyncio_compat import run_sync
-from core.llm.scripted import ScriptedClient
 from core.trajectory import Trajectory
 from tasks.task import PromptConfig, Task
 from tasks.toolqa.benchmark import ToolQABenchmark
@@ -73,18 +72,10 @@ class SolveReport:
         return "\n".join(lines)
 
 
-def expert_responses(bench: ToolQABenchmark, task: Task) -> list[str]:
-    """The scripted model's replies: monologue, then code, for each expert step."""
-    replies = []
-    for step in bench.expert(task):
-        replies += [f"{step.monologue}\n{close_tag(MONOLOGUE_TAG)}", f"{step.code}\n{close_tag(CODE_TAG)}"]
-    return replies
-
-
 async def solve_task(bench: ToolQABenchmark, task: Task) -> Trajectory:
     """One expert episode, graded (the score is in ``trajectory.outcome.score``)."""
     spec = bench.episode(task, EXPERT_PROMPT)
-    traj = await run_episode(spec, ScriptedClient(expert_responses(bench, task)), AgentConfig())
+    traj = await run_episode(spec, replay_agent(bench.expert(task)), AgentConfig())
     traj.outcome.score = bench.grade(task, traj.outcome.answer)
     return traj
 

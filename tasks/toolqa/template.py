@@ -17,7 +17,7 @@ import random
 import re
 from typing import Any
 
-from tasks.task import ExpertStep
+from agent.scripted import ExpertStep
 
 Slots = dict[str, str]
 

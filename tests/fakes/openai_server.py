@@ -20,7 +20,7 @@ In tests::
 
 For perf benchmarks::
 
-    python -m benchmarking.fake_openai_server --delay 0.2 --port 8011 [--fault-rate 0.05]
+    python -m tests.fakes.openai_server --delay 0.2 --port 8011 [--fault-rate 0.05]
 """
 
 from __future__ import annotations
