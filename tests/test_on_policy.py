@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from transformers import AutoTokenizer, LlamaForCausalLM
 
 from agent import prompt as P
 from agent.loop import AgentConfig
@@ -24,14 +25,15 @@ from core.store import JsonlStore
 from core.trajectory import Trajectory
 from filters.dataset import DatasetConfig
 from filters.on_policy import build_on_policy_dataset, on_policy_examples, teacher_view
+from tasks.asyncio_compat import run_sync
 from tasks.runner import CollectConfig, TaskSelection, collect
 from tasks.sample import QUESTION, SampleBenchmark, tool_docs
 from tasks.task import PromptConfig
 from tests.tiny_model import DEFAULT_TEXTS, build_tiny_llama
 from training.config import LoraSettings, LossSettings, OptimSettings, TrainConfig
+from training.losses import chunked_token_loss, token_weights
 from training.sequences import encode
 from training.trainer import train
-from transformers import AutoTokenizer, LlamaForCausalLM
 
 MONOLOGUE = "I look the prices up."
 CODE = "print(get_price('apple'))"
@@ -60,15 +62,19 @@ def student(tmp_path_factory) -> Path:
                      tokenizer)
     ids = torch.tensor([encoded.input_ids])
     labels = torch.tensor([[t if m else -100 for t, m in zip(encoded.input_ids, encoded.target_mask, strict=True)]])
-    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
-    torch.manual_seed(0)
-    for _ in range(300):
-        loss = model(input_ids=ids, labels=labels).loss
-        if loss.item() < 0.01:
-            break
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model: more threads only wait on each other (10x slower on 2 busy cores)
+    try:
+        for _ in range(200):
+            loss = model(input_ids=ids, labels=labels).loss
+            if loss.item() < 0.01:
+                break
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    finally:
+        torch.set_num_threads(threads)
     assert loss.item() < 0.05, f"the tiny student did not memorise its step (loss {loss.item():.3f})"
     model.save_pretrained(path)
     return path
@@ -83,7 +89,10 @@ def student_run(student, tmp_path_factory) -> Path:
                            client=ClientConfig(backend="hf-local", model=str(student)),
                            agent=AgentConfig(temperature=0.0, format_reminders=False, max_steps=1, max_tokens=40))
     client = HFLocalClient(student)
-    collect(config, client, SampleBenchmark(), show_progress=False)
+    try:
+        collect(config, client, SampleBenchmark(), show_progress=False)
+    finally:
+        run_sync(client.aclose())
     return run_dir
 
 
@@ -153,3 +162,20 @@ def test_on_policy_round_trains_with_the_named_divergence(student, student_run, 
     provenance = json.loads((adapter / "provenance.json").read_text())
     assert provenance["config"]["loss"]["kind"] == "reverse_kl"
     assert provenance["train_data"]
+
+
+def test_reverse_kl_matches_an_explicit_reference_with_gradients():
+    """The on-policy divergence, chunked, against Σ p_s (log p_s − log p_t) written out on full logits."""
+    torch.manual_seed(0)
+    n, h, v, temperature = 23, 8, 97, 2.0
+    h_s, w_s = torch.randn(n, h, requires_grad=True), torch.randn(v, h, requires_grad=True)
+    h_t, w_t = torch.randn(n, h), torch.randn(v, h)
+    weights = token_weights([10, 13], 2)
+    p_s = torch.softmax(h_s @ w_s.T / temperature, dim=-1)
+    p_t = torch.softmax(h_t @ w_t.T / temperature, dim=-1)
+    reference = (weights * (p_s * (p_s.log() - p_t.log())).sum(-1)).sum()
+    got, _ = chunked_token_loss(h_s, w_s, h_t, w_t, torch.zeros(n, dtype=torch.long), weights, kind="reverse_kl",
+                                temperature=temperature, chunk_tokens=4)
+    torch.testing.assert_close(got, reference, rtol=1e-5, atol=1e-7)
+    for g, r in zip(torch.autograd.grad(got, [h_s, w_s]), torch.autograd.grad(reference, [h_s, w_s]), strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
