@@ -442,7 +442,7 @@ def on_policy(
     from tasks.runner import load_collect_config
 
     cfg = load_config(DatasetConfig, config, ["round=1", *(set_ or [])])
-    teacher = load_collect_config(teacher_preset).prompt
+    teacher = load_collect_config(teacher_preset, overrides=["run_dir=."]).prompt  # only its prompt is used
     path = build_on_policy_dataset(out, runs, teacher, load_tokenizer(str(tokenizer)), cfg)
     typer.echo(f"dataset: {path}")
 

@@ -179,3 +179,19 @@ def test_reverse_kl_matches_an_explicit_reference_with_gradients():
     torch.testing.assert_close(got, reference, rtol=1e-5, atol=1e-7)
     for g, r in zip(torch.autograd.grad(got, [h_s, w_s]), torch.autograd.grad(reference, [h_s, w_s]), strict=True):
         torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+
+
+def test_cli_builds_the_on_policy_dataset_from_the_runs_config(student, student_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from mnm_cli import app
+
+    out = tmp_path / "cli-dataset"
+    args = ["on-policy", str(student_run), "--out", str(out), "--tokenizer", str(student),
+            "--teacher-preset", "teacher-train", "--set", "allow_evaluation_splits=true", "--set", "exports=[]"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "on_policy.json").read_text())
+    assert record["counts"] == {"steps": 1, "kept": 1} and record["teacher"]["hints"] == "task"
+    [example] = [Example.model_validate_json(line) for line in (out / "examples.jsonl").read_text().splitlines()]
+    assert "tool_docs" in example.hint_sections()  # the preset's long tool docs, re-inserted
