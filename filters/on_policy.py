@@ -70,9 +70,8 @@ def teacher_view(traj: Trajectory, teacher_preamble: list[Message]) -> Trajector
                                    "steps": steps})
 
 
-def sampled_targets(example: Example, traj: Trajectory, step: int, tokenizer: Any) -> bool:
-    """Whether the example's target tokens are the ids the student sampled at ``step``, each + end of turn."""
-    sampled = traj.steps[step].token_ids
+def sampled_targets(example: Example, sampled: dict[str, list[int]], tokenizer: Any) -> bool:
+    """Whether the example's target tokens are the ``sampled`` ids (:attr:`core.trajectory.Step.token_ids`), each + end of turn."""
     if set(sampled) != {"monologue", "code"}:
         return False
     encoded = encode(example, tokenizer)
@@ -107,7 +106,7 @@ def on_policy_examples(runs: Sequence[str | Path], teacher: PromptConfig, tokeni
     """One example per usable step of the student runs whose targets are its sampled tokens.
 
     Returns the examples and counts: ``steps`` (usable), ``kept``, ``no_token_ids`` (the backend
-    recorded none), ``retokenised`` (the training tokens differ from the sampled ones).
+    recorded none), ``retokenised`` (the training tokens differ from, or lack, the sampled ones).
     """
     examples: list[Example] = []
     counts: Counter[str] = Counter()
@@ -122,7 +121,7 @@ def on_policy_examples(runs: Sequence[str | Path], teacher: PromptConfig, tokeni
                 example = step_example(view, k, str(run_dir), source=SOURCE)
                 if not traj.steps[k].token_ids:
                     counts["no_token_ids"] += 1
-                elif not sampled_targets(example, traj, k, tokenizer):
+                elif not sampled_targets(example, traj.steps[k].token_ids, tokenizer):
                     counts["retokenised"] += 1
                 else:
                     counts["kept"] += 1
