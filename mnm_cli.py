@@ -423,6 +423,29 @@ def dataset(
     typer.echo(f"dataset: {path}")
 
 
+@app.command("on-policy")
+def on_policy(
+    runs: Annotated[list[Path], typer.Argument(help="the student's runs without hints (hf-local), e.g. nohints-train")],
+    out: Annotated[Path, typer.Option(help="dataset directory")],
+    tokenizer: Annotated[Path, typer.Option(help="the student's model (or tokenizer) directory")],
+    teacher_preset: Annotated[str, typer.Option(help="the preset whose prompt (hints, tool docs) the teacher reads")] = "teacher-train",
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="dataset config (round 1)")] = None,
+    set_: Overrides = None,
+) -> None:
+    """On-policy round data: the student's own steps, the teacher's hints re-inserted, its sampled tokens as
+    targets; train it with `mnm train` and loss.kind reverse_kl or forward_kl."""
+    from core.chat_template import load_tokenizer
+    from core.config import load_config
+    from filters.dataset import DatasetConfig
+    from filters.on_policy import build_on_policy_dataset
+    from tasks.runner import load_collect_config
+
+    cfg = load_config(DatasetConfig, config, ["round=1", *(set_ or [])])
+    teacher = load_collect_config(teacher_preset, overrides=["run_dir=."]).prompt  # only its prompt is used
+    path = build_on_policy_dataset(out, runs, teacher, load_tokenizer(str(tokenizer)), cfg)
+    typer.echo(f"dataset: {path}")
+
+
 @app.command()
 def view(
     paths: Annotated[list[Path], typer.Argument(help="run, review or dataset directories, or folders holding them")],

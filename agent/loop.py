@@ -105,6 +105,8 @@ class _Episode:
         completion: Completion = await self.client.complete(request)
         step.llm_seconds += time.perf_counter() - start
         step.usage = step.usage + completion.usage
+        if completion.token_ids:  # on-policy training checks its targets against them (filters.on_policy)
+            step.token_ids["monologue" if tag == P.MONOLOGUE_TAG else "code"] = completion.token_ids[0]
         truncated = bool(completion.finish_reasons) and completion.finish_reasons[0] == "length"
         return completion.text, truncated
 

@@ -58,6 +58,7 @@ class Step(BaseModel):
     observation: str = ""
     status: StepStatus = "ok"
     format_errors: list[str] = Field(default_factory=list)
+    token_ids: dict[str, list[int]] = Field(default_factory=dict)  # "monologue"/"code": sampled ids (hf-local)
     usage: Usage = Field(default_factory=Usage)
     llm_seconds: float = 0.0
     exec_seconds: float = 0.0

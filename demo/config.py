@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -59,6 +60,10 @@ class DemoConfig(Config):
     kl_lr: float = 2e-3
     kl_temperature: float = 2.0
     hint_dropout: float = 1.0
+    on_policy: bool = Field(True, description="also run round 1 on-policy (filters.on_policy) beside the paper's, "
+                            "with the same training budget, and report its row")
+    on_policy_divergence: Literal["forward_kl", "reverse_kl"] = Field(
+        description="the on-policy round's divergence: reverse_kl (weighted by the student) or forward_kl (by the teacher)")
     standin: StandinConfig = Field(default_factory=StandinConfig)
 
 

@@ -6,6 +6,11 @@ distils them (dataset -> KL training -> merge) and evaluates again. Then the rou
 without hints on the train split, the filters flag the mistakes the hints never fixed, the round-1
 model with each corrective hint samples verified corrections, and a balanced dataset trains round 2.
 
+Beside the paper's round 1, an on-policy round 1 (``on_policy``, :mod:`filters.on_policy`) starts from
+the same stand-in: the student runs the training tasks without hints, each of its steps with the
+hints re-inserted is the teacher's view, and the student learns on its own sampled tokens toward the
+teacher's distribution (``on_policy_divergence``), with the same training budget (steps × batch).
+
 Every stage goes through the project's library (runner, agent, workspace, hf-local client,
 filters, training) and writes under one run directory; a stage whose artefact exists is skipped,
 so re-running resumes. Layout::
@@ -14,6 +19,8 @@ so re-running resumes. Layout::
     <run_dir>/round-<r>/collect-<split>-<prompt>/   trajectories.jsonl, summary.json, config.yaml
     <run_dir>/round-<r>/dataset/  train/  merged/     (r >= 1)
     <run_dir>/round-1/review/                        verdicts.jsonl, corrections.jsonl
+    <run_dir>/round-1-on-policy/dataset/ train/ merged/ collect-test-*/   (the student's runs:
+                                                     round-0/collect-train-nohints)
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from core.chat_template import load_tokenizer
 from core.config import dump_config
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig, make_client
@@ -39,19 +47,22 @@ from demo.standin import GROUP, PROMPTS, agent_config, coffee_root, ensure_stand
 from filters.balance import BalanceConfig
 from filters.correct import CORRECTIONS, correct
 from filters.dataset import DatasetConfig, build_dataset
+from filters.on_policy import build_on_policy_dataset
 from filters.review import review
 from filters.spec import LIBRARY
 from tasks.collection.config import CollectConfig, TaskSelection
 from tasks.collection.report import summarize_trajectories, write_report
 from tasks.collection.runner import collect
 from tasks.toolqa.benchmark import ToolQABenchmark
-from training.config import LoraSettings, LossSettings, OptimSettings, TrainConfig
+from training.config import LoraSettings, LossKind, LossSettings, OptimSettings, TrainConfig
 from training.merge import merge
 from training.trainer import train
 
 log = logging.getLogger(__name__)
 
 SKIPPED = "skipped.json"  # written instead of a model when a round has no training examples
+ON_POLICY = "1-on-policy"  # the on-policy round's name: <run_dir>/round-1-on-policy/
+Round = int | str  # a round's name: 0, 1, 2 or ON_POLICY
 
 
 class Demo:
@@ -83,8 +94,8 @@ class Demo:
         return self.clients[model]
 
     # -- stages -----------------------------------------------------------------------------
-    def collect(self, rnd: int, model: Path, split: str, prompt: str, temperature: float = 0.0,
-                serves: int | None = None) -> Path:
+    def collect(self, rnd: Round, model: Path, split: str, prompt: str, temperature: float = 0.0,
+                serves: Round | None = None) -> Path:
         """Episodes of the round-``rnd`` model; ``serves`` is the round whose wall time they count in."""
         c = self.config
         per_template = c.test_per_template if split == "test" else c.train_per_template
@@ -99,20 +110,31 @@ class Demo:
         return self.stage(f"round-{rnd if serves is None else serves}/collect-{split}-{prompt}", run / "summary.json",
                           lambda: collect(config, self.client(model), self.benchmark, show_progress=True)).parent
 
-    def evaluate(self, rnd: int, model: Path) -> None:
+    def evaluate(self, rnd: Round, model: Path) -> None:
         for prompt in ("nohints", "hints"):
             self.collect(rnd, model, "test", prompt)
 
+    def dataset_config(self, rnd: int, successful_only: bool) -> DatasetConfig:
+        return DatasetConfig(round=rnd, seed=self.config.seed, successful_only=successful_only, exports=[],
+                             balance=BalanceConfig(preserve_per_template=self.config.preserve_per_template,
+                                                   seed=self.config.seed))
+
     def dataset(self, rnd: int, **inputs: list[Path]) -> Path:
         out = self.run_dir / f"round-{rnd}" / "dataset"
-        config = DatasetConfig(round=rnd, seed=self.config.seed, successful_only=rnd == 1, exports=[],
-                               balance=BalanceConfig(preserve_per_template=self.config.preserve_per_template,
-                                                     seed=self.config.seed))
+        config = self.dataset_config(rnd, successful_only=rnd == 1)
         self.stage(f"round-{rnd}/dataset", out / "train.jsonl",
                    lambda: build_dataset(out, config, show=False, **inputs))
         return out
 
-    def train_and_merge(self, rnd: int, base: Path, data: Path) -> Path:
+    def on_policy_dataset(self, student: Path, runs: list[Path]) -> Path:
+        """The student's own steps (all of them, successful or not) with the teacher's hints re-inserted."""
+        out = self.run_dir / f"round-{ON_POLICY}" / "dataset"
+        self.stage(f"round-{ON_POLICY}/dataset", out / "train.jsonl", lambda: build_on_policy_dataset(
+            out, runs, PROMPTS["hints"], load_tokenizer(str(student)), self.dataset_config(1, successful_only=False),
+            self.benchmark, show=False))
+        return out
+
+    def train_and_merge(self, rnd: Round, base: Path, data: Path, divergence: LossKind = "forward_kl") -> Path:
         """The round's adapter merged into ``base``; ``base`` itself when the dataset is empty."""
         c = self.config
         out = self.run_dir / f"round-{rnd}"
@@ -125,7 +147,7 @@ class Demo:
             val_data=[data / "val.jsonl"] if (data / "val.jsonl").read_text().strip() else [],
             output_dir=out / "train", lora=LoraSettings(rank=c.lora_rank, dropout=0.0, output_layer=False),
             optim=OptimSettings(lr=c.kl_lr, warmup_steps=min(10, c.kl_steps)),
-            loss=LossSettings(kind="forward_kl", temperature=c.kl_temperature), hint_dropout=c.hint_dropout,
+            loss=LossSettings(kind=divergence, temperature=c.kl_temperature), hint_dropout=c.hint_dropout,
             epochs=10_000, max_steps=c.kl_steps, micro_batch_size=c.kl_batch, dtype="float32",
             eval_every=c.kl_steps, save_every=c.kl_steps, seed=c.seed)
         adapter = self.stage(f"round-{rnd}/train", out / "train" / "adapter", lambda: train(config))
@@ -162,6 +184,8 @@ class Demo:
         data1 = self.dataset(1, runs=teacher_runs)
         model1 = self.train_and_merge(1, model0, data1)
         self.evaluate(1, model1)
+        if self.config.on_policy:
+            self.on_policy_round(model0)
 
         mistakes = [self.collect(1, model1, "train", "nohints", serves=2)]
         candidates = [self.collect(1, model1, "train", "hints", serves=2)]
@@ -173,22 +197,34 @@ class Demo:
         write_atomic(self.timings_file, json.dumps(self.timings, indent=1))
         return self.report()
 
+    def on_policy_round(self, model0: Path) -> Path:
+        """Round 1 on-policy from the stand-in, with the paper's round-1 training budget; its merged model."""
+        c = self.config
+        students = [self.collect(0, model0, "train", "nohints", c.train_temperature, serves=ON_POLICY)]
+        data = self.on_policy_dataset(model0, students)
+        model = self.train_and_merge(ON_POLICY, model0, data, c.on_policy_divergence)
+        self.evaluate(ON_POLICY, model)
+        return model
+
     def _record_standin(self) -> None:
         path = ensure_standin(self.config)
         info = json.loads((path / "standin.json").read_text())
         write_atomic(self.run_dir / "round-0" / "standin.json", json.dumps({"path": str(path), **info}, indent=1))
 
     # -- output -----------------------------------------------------------------------------
+    def round_names(self) -> list[Round]:
+        return [0, 1, *([ON_POLICY] if self.config.on_policy else []), 2]
+
     def rounds(self) -> list[dict]:
         rows = []
-        for rnd in range(3):
+        for rnd in self.round_names():
             stats = {p: summarize_trajectories(p, load_run(self.run_dir / f"round-{rnd}" / f"collect-test-{p}"))
                      for p in ("nohints", "hints")}
             student, teacher = stats["nohints"], stats["hints"]
             seconds = sum(v for k, v in self.timings.items() if k.startswith(f"round-{rnd}/"))
             chars = {p: prompt_chars(load_run(self.run_dir / f"round-{rnd}" / f"collect-test-{p}"))
                      for p in ("nohints", "hints")}
-            rows.append({"round": rnd, "student": student["pooled"]["mean"], "teacher": teacher["pooled"]["mean"],
+            rows.append({"round": rnd, "variant": self.variant(rnd), "student": student["pooled"]["mean"], "teacher": teacher["pooled"]["mean"],
                          "gap": teacher["pooled"]["mean"] - student["pooled"]["mean"],
                          "student_tokens": student["input_tokens_per_episode"],
                          "teacher_tokens": teacher["input_tokens_per_episode"],
@@ -196,14 +232,21 @@ class Demo:
                          "episodes": student["episodes"], "wall_s": seconds})
         return rows
 
+    def variant(self, rnd: Round) -> str:
+        """How the round's model was trained: the paper's off-policy rounds, or on-policy with its divergence."""
+        if rnd == 0:
+            return "stand-in"
+        return f"on-policy, {self.config.on_policy_divergence}" if rnd == ON_POLICY else "off-policy, forward_kl"
+
     def report(self) -> Path:
         rows = self.rounds()
-        runs = [self.run_dir / f"round-{r}" / f"collect-test-{p}" for r in range(3) for p in ("nohints", "hints")]
-        write_report(runs, self.run_dir / "runs", [f"round-{r} {p}" for r in range(3) for p in ("nohints", "hints")])
-        header = ["round", "success without hints", "teacher with hints", "gap", "in tokens/ep (no hints)",
+        names = self.round_names()
+        runs = [self.run_dir / f"round-{r}" / f"collect-test-{p}" for r in names for p in ("nohints", "hints")]
+        write_report(runs, self.run_dir / "runs", [f"round-{r} {p}" for r in names for p in ("nohints", "hints")])
+        header = ["round", "training", "success without hints", "teacher with hints", "gap", "in tokens/ep (no hints)",
                   "in tokens/ep (teacher)", "token ratio", "in chars/ep (no hints)", "in chars/ep (teacher)",
                   "char ratio", "wall time (s)"]
-        cells = [[str(r["round"]), f"{100 * r['student']:.1f}%", f"{100 * r['teacher']:.1f}%",
+        cells = [[str(r["round"]), r["variant"], f"{100 * r['student']:.1f}%", f"{100 * r['teacher']:.1f}%",
                   f"{100 * r['gap']:+.1f}", f"{r['student_tokens']:.0f}", f"{r['teacher_tokens']:.0f}",
                   f"{r['student_tokens'] / max(r['teacher_tokens'], 1):.2f}", f"{r['student_chars']:.0f}",
                   f"{r['teacher_chars']:.0f}", f"{r['student_chars'] / max(r['teacher_chars'], 1):.2f}",
@@ -234,7 +277,8 @@ def prompt_chars(trajectories: list[Trajectory]) -> float:
 
 
 def plot_curve(rows: list[dict], path: Path) -> None:
-    """Success per round of the student (no hints) and the teacher (with hints)."""
+    """Success per round of the student (no hints) and the teacher (with hints); the on-policy round as
+    separate markers at round 1."""
     import io
 
     import matplotlib
@@ -243,9 +287,13 @@ def plot_curve(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    rounds = [r["round"] for r in rows]
-    ax.plot(rounds, [100 * r["teacher"] for r in rows], "s--", label="teacher (task-specific hints)")
-    ax.plot(rounds, [100 * r["student"] for r in rows], "o-", label="student (no hints)")
+    paper = [r for r in rows if r["round"] != ON_POLICY]
+    rounds = [r["round"] for r in paper]
+    ax.plot(rounds, [100 * r["teacher"] for r in paper], "s--", label="teacher (task-specific hints)")
+    ax.plot(rounds, [100 * r["student"] for r in paper], "o-", label="student (no hints)")
+    for r in rows:
+        if r["round"] == ON_POLICY:
+            ax.plot([1], [100 * r["student"]], "D", label=f"student, round 1 {r['variant']}")
     ax.set_xticks(rounds)
     ax.set_xlabel("round")
     ax.set_ylabel("test success (%)")

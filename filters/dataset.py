@@ -122,18 +122,21 @@ def _candidates(run_dirs: Sequence[str | Path]) -> list[Candidate]:
 
 def build_dataset(out: str | Path, config: DatasetConfig | None = None, runs: Sequence[str | Path] = (),
                   corrections: Sequence[str | Path] = (), candidates: Sequence[str | Path] = (),
-                  previous: Sequence[str | Path] = (), show: bool = True) -> Path:
+                  previous: Sequence[str | Path] = (), show: bool = True, examples: Sequence[Example] = ()) -> Path:
     """Build, split, describe and export one round's dataset; return the output directory.
 
     ``runs``: round 1 teacher run directories. ``corrections``: corrections files (or review
     directories) for rounds ≥ 2; ``candidates``: run directories of the newest agent with hints
     (Option I) to balance with; ``previous``: earlier rounds' ``examples.jsonl`` (their corrected
-    states raise the priority of the tasks they came from).
+    states raise the priority of the tasks they came from). ``examples``: round 1, examples built
+    elsewhere (e.g. :func:`filters.on_policy.on_policy_examples`), taken as they are.
     """
     config = config or DatasetConfig()
     out = Path(out)
     if config.round == 1:
-        examples = round1_examples(runs, config.successful_only)
+        examples = [*round1_examples(runs, config.successful_only), *examples]
+    elif examples:
+        raise DataError("ready-made examples are for round 1 only", field="round")
     else:
         fixed = correction_examples(corrections)
         earlier = [e for p in previous for e in read_examples(p)]

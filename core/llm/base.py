@@ -2,8 +2,8 @@
 
 A :class:`Request` carries chat messages (``[{role, content}]``), the opening tag the response
 must start with (``prefill``), stop strings, the number of samples and sampling options. A backend
-returns a :class:`Completion`: the generated texts *without* the prefill, usage, and logprobs where
-the backend offers them. Backends decide how to honour the prefill (rendered into the prompt,
+returns a :class:`Completion`: the generated texts *without* the prefill, usage, and logprobs and
+sampled token ids where the backend offers them. Backends decide how to honour the prefill (rendered into the prompt,
 assistant prefill, or only cut at the stop string) and say so in their docstring.
 """
 
@@ -36,6 +36,7 @@ class Completion(BaseModel):
     texts: list[str]
     usage: Usage = Field(default_factory=Usage)
     logprobs: list[list[float]] | None = None
+    token_ids: list[list[int]] | None = None  # the sampled token ids of each text, where the backend knows them
     finish_reasons: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 

@@ -228,6 +228,7 @@ class BatchGenerator:
                  for r in job.rows]
         usage = Usage(input_tokens=len(job.prompt), output_tokens=sum(len(r.tokens) for r in job.rows), calls=1)
         return Completion(texts=texts, usage=usage, finish_reasons=[r.reason for r in job.rows],
+                          token_ids=[list(r.tokens) for r in job.rows],
                           logprobs=[r.logprobs for r in job.rows] if job.request.logprobs else None)
 
 
