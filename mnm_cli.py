@@ -438,7 +438,7 @@ def on_policy(
     from core.config import load_config
     from filters.dataset import DatasetConfig
     from filters.on_policy import build_on_policy_dataset
-    from tasks.runner import load_collect_config
+    from tasks.collection.config import load_collect_config
 
     cfg = load_config(DatasetConfig, config, ["round=1", *(set_ or [])])
     teacher = load_collect_config(teacher_preset, overrides=["run_dir=."]).prompt  # only its prompt is used

@@ -39,7 +39,7 @@ from core.config import dump_config
 from core.llm.base import LLMClient
 from core.llm.factory import ClientConfig, make_client
 from core.messages import to_chat
-from core.rundir import load_run
+from core.rundir import CONFIG, SUMMARY, load_run, report_path
 from core.store import write_atomic
 from core.trajectory import Trajectory
 from demo.config import DemoConfig
@@ -107,7 +107,7 @@ class Demo:
             trials=c.train_trials if split == "train" else 1,
             client=ClientConfig(backend="hf-local", model=str(model)),
             agent=agent_config(c, temperature).model_copy(update={"seed": c.seed}))
-        return self.stage(f"round-{rnd if serves is None else serves}/collect-{split}-{prompt}", run / "summary.json",
+        return self.stage(f"round-{rnd if serves is None else serves}/collect-{split}-{prompt}", run / SUMMARY,
                           lambda: collect(config, self.client(model), self.benchmark, show_progress=True)).parent
 
     def evaluate(self, rnd: Round, model: Path) -> None:
@@ -173,7 +173,7 @@ class Demo:
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> Path:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.run_dir / "config.yaml", dump_config(self.config))
+        write_atomic(self.run_dir / CONFIG, dump_config(self.config))
         start = time.perf_counter()
         base = self.stage("round-0/standin", self.run_dir / "round-0" / "standin.json",
                           lambda: self._record_standin())
@@ -260,8 +260,8 @@ class Demo:
         md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(c) + " |" for c in cells]
         md.append(f"\nSeed {self.config.seed}; stand-in: {self.run_dir / 'round-0' / 'standin.json'}; "
                   f"stage timings: timings.json; per-run tables: runs/report.md.")
-        write_atomic(self.run_dir / "report.md", "\n".join(md) + "\n")
-        write_atomic(self.run_dir / "report.json", json.dumps(rows, indent=1))
+        write_atomic(report_path(self.run_dir, "md"), "\n".join(md) + "\n")
+        write_atomic(report_path(self.run_dir, "json"), json.dumps(rows, indent=1))
         plot_curve(rows, self.run_dir / "curve.png")
         return self.run_dir
 

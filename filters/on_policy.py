@@ -31,13 +31,13 @@ from core.config import load_config
 from core.errors import DataError
 from core.examples import Example
 from core.messages import Message, student_keeps_nothing_hidden, to_chat
+from core.rundir import CONFIG, TRAJECTORIES, load_run
 from core.store import write_atomic
 from core.trajectory import Trajectory
 from filters.dataset import DatasetConfig, build_dataset
 from filters.examples import step_example, usable_step
+from tasks.collection.config import CollectConfig
 from tasks.registry import make_benchmark
-from tasks.report import load_run
-from tasks.runner import CollectConfig
 from tasks.task import Benchmark, PromptConfig, Task
 from training.sequences import encode
 
@@ -88,7 +88,7 @@ class _Run:
     """A student run, its benchmark's tasks and the teacher's preamble of each task."""
 
     def __init__(self, run_dir: Path, teacher: PromptConfig, benchmark: Benchmark | None) -> None:
-        config = load_config(CollectConfig, run_dir / "config.yaml")
+        config = load_config(CollectConfig, run_dir / CONFIG)
         self.benchmark = benchmark or make_benchmark(config.tasks.benchmark, config.tasks.data, config.tasks.groups)
         self.tasks: dict[str, Task] = {t.id: t for t in self.benchmark.tasks()}
         self.run_dir, self.teacher = run_dir, teacher
@@ -96,7 +96,7 @@ class _Run:
     def teacher_preamble(self, traj: Trajectory) -> list[Message]:
         if traj.task_id not in self.tasks:
             raise DataError(f"task {traj.task_id!r} is not in benchmark {self.benchmark.name!r}",
-                            path=str(self.run_dir / "trajectories.jsonl"))
+                            path=str(self.run_dir / TRAJECTORIES))
         spec = self.benchmark.episode(self.tasks[traj.task_id], self.teacher, traj.trial)
         return P.preamble(spec.description, spec.answer_type, spec.hints, spec.tool_docs)
 

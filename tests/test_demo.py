@@ -77,13 +77,13 @@ def test_quick_demo_runs_every_stage(quick_demo_run) -> None:
     assert (run_dir / "round-1" / "review" / "review.json").exists()
     assert (run_dir / "round-1" / "review" / "corrections.jsonl").exists()
     # the on-policy round 1: the stand-in's own training runs, its dataset, training or its skip, evaluation
-    assert (run_dir / "round-0" / "collect-train-nohints" / "summary.json").exists()
+    assert (run_dir / "round-0" / "collect-train-nohints" / SUMMARY).exists()
     on_policy = run_dir / "round-1-on-policy"
     counts = json.loads((on_policy / "dataset" / "on_policy.json").read_text())["counts"]
     assert counts.get("kept", 0) + counts.get("retokenised", 0) == counts.get("steps", 0)
     assert (on_policy / "train" / "adapter").exists() or (on_policy / "train" / "skipped.json").exists()
     for prompt in ("nohints", "hints"):
-        assert (on_policy / f"collect-test-{prompt}" / "summary.json").exists()
+        assert (on_policy / f"collect-test-{prompt}" / SUMMARY).exists()
     rows = json.loads((run_dir / "report.json").read_text())
     assert [r["round"] for r in rows] == [0, 1, "1-on-policy", 2]
     assert rows[2]["variant"] == "on-policy, reverse_kl"

@@ -16,20 +16,20 @@ from transformers import AutoTokenizer, LlamaForCausalLM
 
 from agent import prompt as P
 from agent.loop import AgentConfig
+from core.asyncio_compat import run_sync
 from core.errors import DataError
 from core.examples import Example
 from core.llm.factory import ClientConfig
 from core.llm.hf_local import HFLocalClient
 from core.messages import HintSet, student_keeps_nothing_hidden, to_chat
-from core.store import JsonlStore
-from core.trajectory import Trajectory
+from core.rundir import CONFIG, TRAJECTORIES, load_run
 from filters.dataset import DatasetConfig
 from filters.on_policy import build_on_policy_dataset, on_policy_examples, teacher_view
-from tasks.asyncio_compat import run_sync
-from tasks.runner import CollectConfig, TaskSelection, collect
+from tasks.collection.config import CollectConfig, TaskSelection
+from tasks.collection.runner import collect
 from tasks.sample import QUESTION, SampleBenchmark, tool_docs
 from tasks.task import PromptConfig
-from tests.tiny_model import DEFAULT_TEXTS, build_tiny_llama
+from tests.fakes.tiny_model import DEFAULT_TEXTS, build_tiny_llama
 from training.config import LoraSettings, LossSettings, OptimSettings, TrainConfig
 from training.losses import chunked_token_loss, token_weights
 from training.sequences import encode
@@ -96,13 +96,9 @@ def student_run(student, tmp_path_factory) -> Path:
     return run_dir
 
 
-def trajectories(run: Path) -> list[Trajectory]:
-    return list(JsonlStore(run / "trajectories.jsonl", Trajectory))
-
-
 def test_examples_are_the_students_steps_in_the_teachers_view(student, student_run):
     tokenizer = AutoTokenizer.from_pretrained(student)
-    [traj] = trajectories(student_run)
+    [traj] = load_run(student_run)
     assert traj.steps[0].monologue == MONOLOGUE and traj.steps[0].code == CODE  # what the student wrote
     examples, counts = on_policy_examples([student_run], TEACHER, tokenizer, SampleBenchmark())
     assert counts == {"steps": 1, "kept": 1}
@@ -122,7 +118,7 @@ def test_examples_are_the_students_steps_in_the_teachers_view(student, student_r
 
 def test_a_step_whose_sampled_tokens_differ_from_the_training_tokens_is_dropped(student, student_run, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(student)
-    [traj] = trajectories(student_run)
+    [traj] = load_run(student_run)
     ids = traj.steps[0].token_ids["code"]
     k = next(i for i, t in enumerate(ids) if len(tokenizer.decode([t])) > 1)
     text = tokenizer.decode([ids[k]])
@@ -131,19 +127,19 @@ def test_a_step_whose_sampled_tokens_differ_from_the_training_tokens_is_dropped(
     assert tokenizer.decode(traj.steps[0].token_ids["code"]) == tokenizer.decode(ids)
     run = tmp_path / "resampled"
     run.mkdir()
-    (run / "config.yaml").write_text((student_run / "config.yaml").read_text())
-    (run / "trajectories.jsonl").write_text(traj.model_dump_json() + "\n")
+    (run / CONFIG).write_text((student_run / CONFIG).read_text())
+    (run / TRAJECTORIES).write_text(traj.model_dump_json() + "\n")
     examples, counts = on_policy_examples([run], TEACHER, tokenizer, SampleBenchmark())
     assert examples == [] and counts == {"steps": 1, "retokenised": 1}
 
     traj.steps[0].token_ids = {}
-    (run / "trajectories.jsonl").write_text(traj.model_dump_json() + "\n")
+    (run / TRAJECTORIES).write_text(traj.model_dump_json() + "\n")
     with pytest.raises(DataError, match="sampled token ids"):
         on_policy_examples([run], TEACHER, tokenizer, SampleBenchmark())
 
 
 def test_a_teacher_prompt_that_is_not_the_students_plus_hints_is_refused(student_run):
-    [traj] = trajectories(student_run)
+    [traj] = load_run(student_run)
     other = P.preamble("Another question.", "str", HintSet(name="none"), "")
     with pytest.raises(DataError, match="not the student's"):
         teacher_view(traj, other)
