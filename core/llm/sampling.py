@@ -1,8 +1,9 @@
 """Sampling defaults from a client's config, named sampling settings, fitting a request into the
-model's context, and the prefill's trailing-whitespace bookkeeping."""
+model's context, the degeneration (loop) stop, and the prefill's trailing-whitespace bookkeeping."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -18,6 +19,7 @@ class SamplingDefaults(BaseModel):
     top_p: float | None = Field(None, gt=0, le=1)
     min_p: float | None = Field(None, ge=0, le=1)
     max_tokens: int | None = Field(None, ge=1)
+    loop_stop: int | None = Field(None, ge=0)
 
 
 def with_defaults(request: Request, defaults: SamplingDefaults) -> Request:
@@ -35,6 +37,25 @@ def fit_context(request: Request, prompt_tokens: int, context: int, model: str) 
         raise LLMError(f"{model}: the prompt has {prompt_tokens} tokens and the model's context is {context}: "
                        f"no room to generate")
     return request.model_copy(update={"max_tokens": room}) if request.max_tokens > room else request
+
+
+LOOP_REPEATS = 3
+
+
+def is_looping(tokens: Sequence[int], window: int) -> bool:
+    """True when the last ``window`` tokens are one span repeated at least :data:`LOOP_REPEATS`
+    times in a row (periodic with a period of at most ``window // LOOP_REPEATS`` tokens).
+
+    This is the degeneration stop of ``Request.loop_stop``: a small model decoding greedily often
+    falls into such a loop (the same sentence or code line again and again) and would otherwise
+    run every call to ``max_tokens``. A window of 120 tokens catches loops of up to 40 tokens
+    once they have filled the window, and is long enough that ordinary text and code (a repeated
+    short line, a row of dashes under 120 tokens) does not trigger it. ``window=0`` never stops.
+    """
+    if window < 1 or len(tokens) < window:
+        return False
+    tail = list(tokens[-window:])
+    return any(tail[p:] == tail[:-p] for p in range(1, window // LOOP_REPEATS + 1))
 
 
 def split_prefill(prefill: str) -> tuple[str, str]:
