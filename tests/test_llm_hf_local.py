@@ -54,11 +54,14 @@ async def test_generation_stops_at_stop_string_and_keeps_it(client):
     assert cut.usage.output_tokens < 24
 
 
-def test_is_looping_needs_one_span_repeated_three_times_over_the_window():
-    assert is_looping([9, 1, 2, 3] * 4, 12) and is_looping([5] * 12, 12)
-    assert not is_looping([1, 2, 3, 4] * 2 + [1, 2, 3, 5], 12)  # the last copy differs
-    assert not is_looping([1, 2, 3, 4, 5] * 3, 12)  # period 5 > 12 // 3: only 2.4 copies in the window
-    assert not is_looping([5] * 11, 12) and not is_looping([5] * 30, 0)
+def test_is_looping_needs_one_span_three_times_in_a_row_over_min_tokens():
+    assert is_looping([9, 1, 2, 3] * 4, 12) and is_looping([9] + [5] * 12, 12)
+    assert is_looping([7] + list(range(20)) * 3, 12)  # a long span: its three copies, more than 12 tokens
+    assert not is_looping([5] * 11, 12)  # too short
+    assert not is_looping([1, 2, 3, 4] * 3 + [1, 2, 3, 5], 12)  # the last copy differs
+    assert not is_looping([0, 0] + list(range(20)) * 2, 12)  # only two copies
+    assert not is_looping(list(range(101)) * 3, 12)  # a span longer than LOOP_MAX_PERIOD
+    assert not is_looping([5] * 30, 0)
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +73,9 @@ def looping_model_dir(tmp_path_factory):
 async def test_a_looping_greedy_text_ends_by_the_loop_stop_not_max_tokens(looping_model_dir):
     async with HFLocalClient(looping_model_dir) as client:
         full = await client.complete(greedy(max_tokens=300, loop_stop=0))
-        looped = await client.complete(greedy(max_tokens=300))  # the default loop stop: 120 tokens
+        looped = await client.complete(greedy(max_tokens=300))  # the default loop stop: 32 tokens
     assert full.finish_reasons == ["length"] and full.usage.output_tokens == 300
-    assert looped.finish_reasons == ["repetition"] and 120 <= looped.usage.output_tokens < 300
+    assert looped.finish_reasons == ["repetition"] and 32 <= looped.usage.output_tokens < 300
     assert full.text.startswith(looped.text)  # the same greedy text, ended once the loop filled the window
 
 
@@ -87,7 +90,7 @@ async def test_an_episode_on_a_looping_model_ends_its_calls_by_the_loop_stop(loo
     for step in traj.steps:  # each call stopped by the loop, seen by the agent and by filters
         assert step.format_errors.count("repetition") == 2 and step.status == "format_error"
         assert "repeating" in step.observation
-        assert step.usage.calls == 2 and step.usage.output_tokens < 2 * 300
+        assert step.usage.calls == 2 and step.usage.output_tokens < 2 * 100
 
 
 async def test_n_samples_seed_and_logprobs(client):

@@ -28,7 +28,7 @@ class Request(BaseModel):
     top_p: float | None = None
     min_p: float | None = None
     max_tokens: int = 1000
-    loop_stop: int = 120  # see core.llm.sampling.is_looping; 0: off
+    loop_stop: int = 32  # end a text that loops (core.llm.sampling.is_looping); 0: off
     seed: int | None = None
     logprobs: bool = False
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -58,8 +58,8 @@ class ClientConfig(Config):
     top_p: float | None = Field(None, gt=0, le=1)
     min_p: float | None = Field(None, ge=0, le=1, description="vLLM and hf-local only")
     max_tokens: int | None = Field(None, ge=1)
-    loop_stop: int | None = Field(None, ge=0, description="hf-local: end a text whose last N tokens are one "
-                                  "span repeated 3+ times (finish reason 'repetition'); 0: off; default 120")
+    loop_stop: int | None = Field(None, ge=0, description="hf-local: end a text that ends in one span repeated "
+                                  "3+ times over at least N tokens (finish reason 'repetition'); 0: off; default 32")
     responses: list[str] = Field(default_factory=list, description="replies of the scripted backend")
 
     def sampling(self) -> SamplingDefaults:

@@ -40,22 +40,30 @@ def fit_context(request: Request, prompt_tokens: int, context: int, model: str) 
 
 
 LOOP_REPEATS = 3
+LOOP_MAX_PERIOD = 100
 
 
-def is_looping(tokens: Sequence[int], window: int) -> bool:
-    """True when the last ``window`` tokens are one span repeated at least :data:`LOOP_REPEATS`
-    times in a row (periodic with a period of at most ``window // LOOP_REPEATS`` tokens).
+def is_looping(tokens: Sequence[int], min_tokens: int) -> bool:
+    """True when ``tokens`` end in one span (of at most :data:`LOOP_MAX_PERIOD` tokens) repeated
+    at least :data:`LOOP_REPEATS` times in a row, the repeats covering at least ``min_tokens``.
 
     This is the degeneration stop of ``Request.loop_stop``: a small model decoding greedily often
-    falls into such a loop (the same sentence or code line again and again) and would otherwise
-    run every call to ``max_tokens``. A window of 120 tokens catches loops of up to 40 tokens
-    once they have filled the window, and is long enough that ordinary text and code (a repeated
-    short line, a row of dashes under 120 tokens) does not trigger it. ``window=0`` never stops.
+    falls into such a loop (the same sentence or code lines again and again) and would otherwise
+    run every call to ``max_tokens``. With ``min_tokens=32`` a one-line loop ends after about 32
+    tokens and a 40-token block after its third copy, while ordinary text and code, where a span
+    rarely comes three times in a row, is not cut. ``min_tokens=0`` never stops.
     """
-    if window < 1 or len(tokens) < window:
+    n = len(tokens)
+    if min_tokens < 1 or n < min_tokens:
         return False
-    tail = list(tokens[-window:])
-    return any(tail[p:] == tail[:-p] for p in range(1, window // LOOP_REPEATS + 1))
+    for period in range(1, min(LOOP_MAX_PERIOD, n // LOOP_REPEATS) + 1):
+        if tokens[-1] != tokens[-1 - period]:
+            continue
+        span = max(min_tokens, LOOP_REPEATS * period)
+        tail = list(tokens[-span:])
+        if span <= n and tail[period:] == tail[:-period]:
+            return True
+    return False
 
 
 def split_prefill(prefill: str) -> tuple[str, str]:
