@@ -55,7 +55,7 @@ def prompts(count: int, max_tokens: int) -> list[Request]:
         messages = [*P.preamble(spec.description, spec.answer_type, spec.hints, spec.tool_docs),
                     P.status_message(0, budget), P.monologue_instruction(0, True)]
         out.append(Request(messages=to_chat(messages), prefill=P.open_tag(P.MONOLOGUE_TAG), stop=[STOP],
-                           temperature=0.0, max_tokens=max_tokens))
+                           temperature=0.0, max_tokens=max_tokens, loop_stop=0))  # the same tokens as generate's
     return out
 
 
