@@ -96,7 +96,8 @@ class _Episode:
         self.traj.messages.append(message)
         return len(self.traj.messages) - 1
 
-    async def _ask(self, tag: str, step: Step) -> tuple[str, bool]:
+    async def _ask(self, tag: str, step: Step) -> tuple[str, str | None]:
+        """The response and, when the backend cut it short (``length``, ``repetition``), its finish reason."""
         c = self.config
         request = Request(messages=to_chat(self.traj.messages), prefill=P.open_tag(tag),
                           stop=[P.close_tag(tag)], temperature=c.temperature, top_p=c.top_p,
@@ -107,8 +108,8 @@ class _Episode:
         step.usage = step.usage + completion.usage
         if completion.token_ids:  # on-policy training checks its targets against them (filters.on_policy)
             step.token_ids["monologue" if tag == P.MONOLOGUE_TAG else "code"] = completion.token_ids[0]
-        truncated = bool(completion.finish_reasons) and completion.finish_reasons[0] == "length"
-        return completion.text, truncated
+        reason = completion.finish_reasons[0] if completion.finish_reasons else None
+        return completion.text, reason if reason in ("length", "repetition") else None
 
     async def run(self) -> Trajectory:
         self.traj.started_at = time.time()
@@ -158,14 +159,14 @@ class _Episode:
             step = Step(index=k, first_message=first)
             self.traj.steps.append(step)
 
-            text, truncated = await self._ask(P.MONOLOGUE_TAG, step)
-            mono = parse_monologue(text, truncated)
+            text, cut = await self._ask(P.MONOLOGUE_TAG, step)
+            mono = parse_monologue(text, cut)
             step.monologue_message = self._add(P.assistant_message(P.MONOLOGUE_TAG, mono.body, k))
             step.monologue = mono.body
             self._add(P.code_instruction(k, reminders))
 
-            text, truncated = await self._ask(P.CODE_TAG, step)
-            code = parse_code(text, truncated)
+            text, cut = await self._ask(P.CODE_TAG, step)
+            code = parse_code(text, cut)
             step.code_message = self._add(P.assistant_message(P.CODE_TAG, code.body, k))
             step.code = code.body
             step.format_errors = mono.problems + code.problems

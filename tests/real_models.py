@@ -4,8 +4,6 @@ failure in CI: ``make models`` and ``make vllm`` build them)."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.models import model_dir
-from core.serving import ServeConfig, served
+from core.serving import ServeConfig, free_port, has_vllm, served
 from core.settings import get_settings
 
 
@@ -28,12 +26,6 @@ def real_model(name: str) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def vllm_server(model: Path, name: str, log_dir: Path) -> Iterator[str]:
     """A real vLLM server (CPU) on ``model`` for the duration of the block; yields its base URL.
@@ -41,9 +33,7 @@ def vllm_server(model: Path, name: str, log_dir: Path) -> Iterator[str]:
     Skipped (a failure in CI) when ``MNM_VLLM_PYTHON`` has no vLLM: ``make vllm`` builds one.
     """
     python = get_settings().mnm_vllm_python
-    probe = subprocess.run([python, "-c", "import importlib.util as u, sys; sys.exit(u.find_spec('vllm') is None)"],
-                           capture_output=True)
-    if probe.returncode != 0:
+    if not has_vllm(python):
         message = f"no vLLM for MNM_VLLM_PYTHON={python}: run `make vllm` and set it to that venv's python (`make test-real` does)"
         if os.environ.get("CI"):
             pytest.fail(message)

@@ -20,5 +20,8 @@ def test_code_variants():
     assert p.error and "empty" in p.error
     p = parse_code("<run_ipython>\nx=1\n</run_ipython>")
     assert p.body == "x=1" and "repeated_opening_tag" in p.problems
-    p = parse_code("for i in range(", truncated=True)
+    p = parse_code("for i in range(", cut="length")
     assert p.error and "cut off" in p.error
+    p = parse_code("x = 1\nx = 1\nx = 1\n", cut="repetition")
+    assert p.error and "repeating" in p.error and p.problems == ["repetition"]
+    assert parse_monologue("I am ready. I am ready.", cut="repetition").problems == ["repetition"]

@@ -21,7 +21,7 @@ CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
                                                   "base pass@1 100.0±0.0, pass@2 100.0±0.0"]),
     "filters/review_and_correct.py": ({}, ["unprinted-answer", "dropped (exception)", "examples.jsonl"]),
     "training/train_round.py": ({"OVERRIDES": {"epochs": 2}}, ["epochs: 2", "merged model:"]),
-    "benchmarking/perf/hf_local_throughput.py": ({"PROMPTS": 3, "CONCURRENCY": 3, "MAX_TOKENS": 4},
+    "benchmarking/perf/hf_local_throughput.py": ({"PROMPTS": 3, "CONCURRENCY": 3, "MAX_TOKENS": 4, "START_VLLM": False},
                                                  ["x HF generate)", "vLLM: skipped"]),
     "benchmarking/perf/toolqa_episode_start.py": ({"EPISODES": 2, "BASELINE_EPISODES": 1, "PROFILE": "tiny"},
                                                   ["speed-up of preloading:"]),

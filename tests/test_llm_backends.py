@@ -158,3 +158,29 @@ async def test_vllm_completions_fits_requests_into_the_served_context(tokenizer)
             await client.complete(Request(messages=too_long))
         await client.aclose()
     assert [c.body["max_tokens"] for c in server.received if c.route == "completions"] == [100 - prompt_tokens, 5]
+
+
+async def test_vllm_chat_fits_requests_into_the_served_context():
+    request = Request(messages=[*MESSAGES, {"role": "user", "content": "and more"}], max_tokens=1000)
+    async with FakeLLMServer(model="served", max_model_len=100) as server:
+        client = OpenAIChatClient("served", [server.openai_url], vllm=True, policy=FAST)
+        prompt_tokens = await client.prompt_tokens(request)
+        await client.complete(request)
+        await client.complete(request.model_copy(update={"max_tokens": 5}))
+        too_long = [{"role": "user", "content": "word " * 200}]
+        with pytest.raises(LLMError, match="context is 100: no room to generate"):
+            await client.complete(Request(messages=too_long))
+        await client.aclose()
+    chats = [c.body for c in server.received if c.route == "chat"]
+    assert [c["max_tokens"] for c in chats] == [100 - prompt_tokens, 5]
+    counted = [c.body for c in server.received if c.route == "tokenize"]
+    assert counted[0]["messages"] == chats[0]["messages"] and counted[0]["add_generation_prompt"] is True
+    assert prompt_tokens == sum(len(m["content"].split()) for m in chats[0]["messages"])
+
+
+async def test_openai_chat_sends_no_token_count_request():
+    async with FakeLLMServer(max_model_len=100) as server:
+        client = OpenAIChatClient("fake-model", [server.openai_url], api_key="k", policy=FAST)
+        await client.complete(Request(messages=MESSAGES, max_tokens=1000))
+        await client.aclose()
+    assert [c.route for c in server.received] == ["chat"] and server.received[0].body["max_tokens"] == 1000

@@ -7,7 +7,7 @@ import pytest
 from core.errors import LLMError
 from core.llm.base import Request
 from core.llm.hf_local import HFLocalClient
-from core.llm.sampling import SamplingDefaults
+from core.llm.sampling import SamplingDefaults, is_looping
 from tests.fakes.tiny_model import build_tiny_llama
 
 MESSAGES = [{"role": "user", "content": "Task: find the average delay."}]
@@ -52,6 +52,45 @@ async def test_generation_stops_at_stop_string_and_keeps_it(client):
     cut = await client.complete(greedy(stop=[stop]))
     assert cut.text == full[:9] and cut.finish_reasons == ["stop"]
     assert cut.usage.output_tokens < 24
+
+
+def test_is_looping_needs_one_span_three_times_in_a_row_over_min_tokens():
+    assert is_looping([9, 1, 2, 3] * 4, 12) and is_looping([9] + [5] * 12, 12)
+    assert is_looping([7] + list(range(20)) * 3, 12)  # a long span: its three copies, more than 12 tokens
+    assert not is_looping([5] * 11, 12)  # too short
+    assert not is_looping([1, 2, 3, 4] * 3 + [1, 2, 3, 5], 12)  # the last copy differs
+    assert not is_looping([0, 0] + list(range(20)) * 2, 12)  # only two copies
+    assert not is_looping(list(range(101)) * 3, 12)  # a span longer than LOOP_MAX_PERIOD
+    assert not is_looping([5] * 30, 0)
+
+
+@pytest.fixture(scope="module")
+def looping_model_dir(tmp_path_factory):
+    """A Llama without layers: a bigram model, whose greedy text falls into a cycle of tokens."""
+    return build_tiny_llama(tmp_path_factory.mktemp("bigram"), style="double-bos", layers=0)
+
+
+async def test_a_looping_greedy_text_ends_by_the_loop_stop_not_max_tokens(looping_model_dir):
+    async with HFLocalClient(looping_model_dir) as client:
+        full = await client.complete(greedy(max_tokens=300, loop_stop=0))
+        looped = await client.complete(greedy(max_tokens=300))  # the default loop stop: 32 tokens
+    assert full.finish_reasons == ["length"] and full.usage.output_tokens == 300
+    assert looped.finish_reasons == ["repetition"] and 32 <= looped.usage.output_tokens < 300
+    assert full.text.startswith(looped.text)  # the same greedy text, ended once the loop filled the window
+
+
+async def test_an_episode_on_a_looping_model_ends_its_calls_by_the_loop_stop(looping_model_dir):
+    from agent.loop import AgentConfig, run_episode
+    from tasks import sample
+
+    async with HFLocalClient(looping_model_dir) as client:
+        traj = await run_episode(sample.episode(hints=True, max_steps=2), client,
+                                 AgentConfig(temperature=0.0, max_tokens=1000))
+    assert traj.outcome.termination == "budget_exhausted" and len(traj.steps) == 2
+    for step in traj.steps:  # each call stopped by the loop, seen by the agent and by filters
+        assert step.format_errors.count("repetition") == 2 and step.status == "format_error"
+        assert "repeating" in step.observation
+        assert step.usage.calls == 2 and step.usage.output_tokens < 2 * 100
 
 
 async def test_n_samples_seed_and_logprobs(client):

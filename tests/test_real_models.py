@@ -59,3 +59,19 @@ def test_gemma_template_has_no_system_role_and_keeps_its_turn_markers():
     prompt = tok.apply_chat_template([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
                                      add_generation_prompt=True, tokenize=False)
     assert "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n" in prompt
+
+
+@pytest.mark.slow
+@pytest.mark.real
+async def test_smollm2_run_task_defaults_end_its_loops_by_the_loop_stop_not_max_tokens():
+    """`mnm run-task --client hf-local` on SmolLM2 with the defaults (greedy, 1,000 tokens a call):
+    the model falls into loops, and the calls that do end there by the loop stop."""
+    from agent.loop import AgentConfig, run_episode
+    from core.llm.hf_local import HFLocalClient
+    from tasks import sample
+
+    async with HFLocalClient(real_model("smollm2-135m-instruct")) as client:
+        traj = await run_episode(sample.episode(hints=True, max_steps=4), client, AgentConfig(temperature=0.0))
+    problems = [p for step in traj.steps for p in step.format_errors]
+    assert "repetition" in problems and "truncated" not in problems, problems
+    assert traj.usage.output_tokens < 8 * 200  # far from 8 calls of 1,000 tokens

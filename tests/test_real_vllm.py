@@ -11,6 +11,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from agent import prompt as P
+from core.errors import LLMError
 from core.examples import Example
 from core.llm.base import Request
 from core.llm.openai_chat import OpenAIChatClient
@@ -91,6 +92,22 @@ async def test_chat_backend_renders_the_same_template(smollm2_server, completion
         done = await chat.complete(req)
         assert done.usage.input_tokens == completions.count_tokens(req)  # server's template == ours
         assert done.usage.output_tokens <= 8 and done.text
+    finally:
+        await chat.aclose()
+
+
+async def test_chat_backend_fits_requests_into_the_served_context(smollm2_server, completions):
+    chat = OpenAIChatClient("smollm2", [smollm2_server], vllm=True)
+    try:
+        req = request(first_step(), prefill="", stop=[], max_tokens=100_000)  # more than the 4,096 served
+        assert await chat.prompt_tokens(req) == completions.count_tokens(req)  # /tokenize counts our template
+        done = await chat.complete(req.model_copy(update={"max_tokens": 8}))
+        assert done.usage.output_tokens <= 8
+        fitted = await chat.fit(req)
+        assert fitted.max_tokens == 4096 - completions.count_tokens(req)
+        too_long = Request(messages=[{"role": "user", "content": "word " * 5000}], max_tokens=8)
+        with pytest.raises(LLMError, match="context is 4096: no room to generate"):
+            await chat.complete(too_long)
     finally:
         await chat.aclose()
 

@@ -35,7 +35,6 @@ import contextlib
 import functools
 import json
 import multiprocessing as mp
-import socket
 import tempfile
 import threading
 import time
@@ -47,6 +46,7 @@ import psutil
 from agent.prompt import CODE_TAG, MONOLOGUE_TAG
 from agent.scripted import ExpertStep, answer, steps_taken
 from core.rundir import SUMMARY, trajectories
+from core.serving import free_port
 from tasks.collection.config import load_collect_config
 from tasks.collection.runner import collect
 from tests.fakes.openai_server import Call, FakeLLMServer
@@ -65,12 +65,6 @@ def respond(steps: int, call: Call) -> str:
 
 def _serve(port: int, delay: float, steps: int) -> None:
     FakeLLMServer(functools.partial(respond, steps), delay=delay, port=port).serve_forever()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(concurrency: int, episodes: int, url: str, root: Path, steps: int, processes: int = 1) -> dict[str, float]:
@@ -160,7 +154,7 @@ def main() -> None:
     if args.waves < 3:
         ap.error("--waves must be at least 3: the steady window lies between the first and the last wave")
     cores = psutil.cpu_count() or 1
-    port = _free_port()
+    port = free_port()
     server = mp.get_context("spawn").Process(target=_serve, args=(port, args.delay, args.steps), daemon=True)
     server.start()
     time.sleep(2.0)

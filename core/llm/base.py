@@ -2,8 +2,10 @@
 
 A :class:`Request` carries chat messages (``[{role, content}]``), the opening tag the response
 must start with (``prefill``), stop strings, the number of samples and sampling options. A backend
-returns a :class:`Completion`: the generated texts *without* the prefill, usage, and logprobs and
-sampled token ids where the backend offers them. Backends decide how to honour the prefill (rendered into the prompt,
+returns a :class:`Completion`: the generated texts *without* the prefill, usage, logprobs and
+sampled token ids where the backend offers them, and why each text ended (``finish_reasons``:
+``stop``, ``length``, or ``repetition`` where the backend ends a text that fell into a loop, see
+``Request.loop_stop``). Backends decide how to honour the prefill (rendered into the prompt,
 assistant prefill, or only cut at the stop string) and say so in their docstring.
 """
 
@@ -27,6 +29,7 @@ class Request(BaseModel):
     top_p: float | None = None
     min_p: float | None = None
     max_tokens: int = 1000
+    loop_stop: int = 32  # end a text that loops (core.llm.sampling.is_looping); 0: off
     seed: int | None = None
     logprobs: bool = False
     extra: dict[str, Any] = Field(default_factory=dict)

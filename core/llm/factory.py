@@ -58,11 +58,13 @@ class ClientConfig(Config):
     top_p: float | None = Field(None, gt=0, le=1)
     min_p: float | None = Field(None, ge=0, le=1, description="vLLM and hf-local only")
     max_tokens: int | None = Field(None, ge=1)
+    loop_stop: int | None = Field(None, ge=0, description="hf-local: end a text that ends in one span repeated "
+                                  "3+ times over at least N tokens (finish reason 'repetition'); 0: off; default 32")
     responses: list[str] = Field(default_factory=list, description="replies of the scripted backend")
 
     def sampling(self) -> SamplingDefaults:
         return SamplingDefaults(temperature=self.temperature, top_p=self.top_p, min_p=self.min_p,
-                                max_tokens=self.max_tokens)
+                                max_tokens=self.max_tokens, loop_stop=self.loop_stop)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_attempts=self.max_attempts, timeout_s=self.timeout_s)

@@ -3,7 +3,7 @@
 One generation thread owns the model. Every step it admits the requests that arrived (their
 prompts are prefilled together, left-padded, and their cache joined to the running batch's by
 left-padding the shorter one), picks one token for every row, ends the rows that are done (EOS,
-a stop string in the text, or ``max_tokens``) and drops them from the cache, then runs one forward
+a stop string in the text, a loop (:func:`core.llm.sampling.is_looping`), or ``max_tokens``) and drops them from the cache, then runs one forward
 step for the rest. A request never waits for another one's long answer, and a row that stops at
 its closing tag stops costing compute at once.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import torch
 
 from core.llm.base import Completion, Request
-from core.llm.sampling import cut_at_stop
+from core.llm.sampling import cut_at_stop, is_looping
 from core.trajectory import Usage
 
 
@@ -48,7 +48,7 @@ class _Row:
     position: int  # position id of the next token
     tokens: list[int] = field(default_factory=list)
     logprobs: list[float] = field(default_factory=list)
-    reason: str = ""  # "stop" or "length" once done
+    reason: str = ""  # "stop", "repetition" or "length" once done
 
 
 class BatchGenerator:
@@ -221,6 +221,8 @@ class BatchGenerator:
             tail = self.tokenizer.decode(row.tokens[-window:], skip_special_tokens=True)
             if any(s and s in tail for s in request.stop):
                 return "stop"
+        if is_looping(row.tokens, request.loop_stop):
+            return "repetition"
         return "length" if len(row.tokens) >= request.max_tokens else ""
 
     def _completion(self, job: Job) -> Completion:

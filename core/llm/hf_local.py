@@ -8,7 +8,9 @@ and its ``max_tokens`` is clamped to the room its prompt leaves. Generation runs
 (:class:`core.llm.hf_batch.BatchGenerator`): concurrent requests, e.g. those of many episodes in
 flight, are generated together with a KV cache, each joining the batch as soon as it arrives and
 leaving it when it is done. Generation stops at the stop strings, which are kept at the end of the
-text as vLLM does.
+text as vLLM does, and at a loop: once the text ends in one span repeated three times or more over
+at least ``request.loop_stop`` tokens (:func:`core.llm.sampling.is_looping`), it ends with finish
+reason ``repetition``.
 
 Sampling: ``temperature=0`` is greedy; ``temperature=None`` samples at 1.0; no top-k (as vLLM and
 OpenAI). A ``seed`` gives the request its own generator (reproducible whatever it is batched with).

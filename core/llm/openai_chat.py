@@ -5,7 +5,8 @@ backends and training render them. The chat protocol has no assistant prefill: t
 with the tag, and the prefill is *not* sent. If the answer starts with the prefill anyway, it is
 removed, so that ``texts`` continue the prefill as with every other backend. Generation is cut
 only at the stop strings. vLLM (``vllm=True``) keeps the stop string it stopped at
-(``include_stop_str_in_output``) and takes ``min_p`` and ``request.extra`` in the request body.
+(``include_stop_str_in_output``) and takes ``min_p`` and ``request.extra`` in the request body;
+a request is fitted into its served context before it is sent (:meth:`OpenAIChatClient.fit`).
 OpenAI and DeepSeek drop the stop string and do not say which one matched; when a request has a
 single stop string and the call finished with ``stop``, that string is appended again (a turn the
 model ended itself is then read as closed).
@@ -22,7 +23,7 @@ import openai
 from core.llm.base import Completion, Request
 from core.llm.remote import RemoteClient, common_args
 from core.llm.retry import MalformedResponse
-from core.llm.sampling import strip_echoed_prefill
+from core.llm.sampling import fit_context, strip_echoed_prefill
 from core.messages import alternate_roles
 from core.trajectory import Usage
 
@@ -60,15 +61,52 @@ async def post_and_read(sdk: openai.AsyncOpenAI, path: str, args: dict[str, Any]
     return completion
 
 
-class OpenAIChatClient(RemoteClient[openai.AsyncOpenAI]):
+class OpenAIProtocolClient(RemoteClient[openai.AsyncOpenAI]):
+    """What the chat and the vLLM completions backends share: the SDK, and the served context."""
+
+    def __init__(self, model: str, base_urls: list[str], **kwargs: Any) -> None:
+        super().__init__(model, base_urls, **kwargs)
+        self._context: list[int | None] = []  # the served model's max_model_len, once known
+
+    def make_sdk(self, base_url: str) -> openai.AsyncOpenAI:
+        return openai_sdk(base_url, self.api_key, self.policy.timeout_s)
+
+    async def context_length(self) -> int | None:
+        """The served model's ``max_model_len`` (vLLM's ``/v1/models``, asked once); None if the server does not say."""
+        if not self._context:
+            async def ask(url: str) -> list[dict[str, Any]]:
+                return json.loads(await self.sdk(url).get("/models", cast_to=bytes))["data"]
+
+            models = await self.pool.call(ask, self.policy, what=f"{self.backend} model list")
+            served = next((m for m in models if m.get("id") == self.model), {})
+            self._context = [served.get("max_model_len")]
+        return self._context[0]
+
+
+class OpenAIChatClient(OpenAIProtocolClient):
     backend = "openai-chat"
 
     def __init__(self, model: str, base_urls: list[str], *, vllm: bool = False, **kwargs: Any) -> None:
         super().__init__(model, base_urls, **kwargs)
         self.vllm = self.self_hosted = vllm
 
-    def make_sdk(self, base_url: str) -> openai.AsyncOpenAI:
-        return openai_sdk(base_url, self.api_key, self.policy.timeout_s)
+    async def fit(self, request: Request) -> Request:
+        """On vLLM, ``max_tokens`` clamped to the room the prompt leaves in the served context, or
+        the request refused, before it is sent (the prompt is counted by the server's ``/tokenize``)."""
+        if not self.vllm or (context := await self.context_length()) is None:
+            return request
+        return fit_context(request, await self.prompt_tokens(request), context, self.model)
+
+    async def prompt_tokens(self, request: Request) -> int:
+        """The prompt's length in tokens as vLLM counts it: its ``/tokenize`` route (at the server's
+        root, beside ``/v1``) renders the messages with the served chat template."""
+        body = {"model": self.model, "messages": alternate_roles(request.messages), "add_generation_prompt": True}
+
+        async def ask(url: str) -> int:
+            root = url.rstrip("/").removesuffix("/v1")
+            return int(json.loads(await self.sdk(url).post(f"{root}/tokenize", body=body, cast_to=bytes))["count"])
+
+        return await self.pool.call(ask, self.policy, what=f"{self.backend} token count")
 
     def prepare(self, request: Request) -> dict[str, Any]:
         args = {**common_args(self.model, request), "messages": alternate_roles(request.messages)}

@@ -1,8 +1,9 @@
 """Sampling defaults from a client's config, named sampling settings, fitting a request into the
-model's context, and the prefill's trailing-whitespace bookkeeping."""
+model's context, the degeneration (loop) stop, and the prefill's trailing-whitespace bookkeeping."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -18,6 +19,7 @@ class SamplingDefaults(BaseModel):
     top_p: float | None = Field(None, gt=0, le=1)
     min_p: float | None = Field(None, ge=0, le=1)
     max_tokens: int | None = Field(None, ge=1)
+    loop_stop: int | None = Field(None, ge=0)
 
 
 def with_defaults(request: Request, defaults: SamplingDefaults) -> Request:
@@ -35,6 +37,33 @@ def fit_context(request: Request, prompt_tokens: int, context: int, model: str) 
         raise LLMError(f"{model}: the prompt has {prompt_tokens} tokens and the model's context is {context}: "
                        f"no room to generate")
     return request.model_copy(update={"max_tokens": room}) if request.max_tokens > room else request
+
+
+LOOP_REPEATS = 3
+LOOP_MAX_PERIOD = 100
+
+
+def is_looping(tokens: Sequence[int], min_tokens: int) -> bool:
+    """True when ``tokens`` end in one span (of at most :data:`LOOP_MAX_PERIOD` tokens) repeated
+    at least :data:`LOOP_REPEATS` times in a row, the repeats covering at least ``min_tokens``.
+
+    This is the degeneration stop of ``Request.loop_stop``: a small model decoding greedily often
+    falls into such a loop (the same sentence or code lines again and again) and would otherwise
+    run every call to ``max_tokens``. With ``min_tokens=32`` a one-line loop ends after about 32
+    tokens and a 40-token block after its third copy, while ordinary text and code, where a span
+    rarely comes three times in a row, is not cut. ``min_tokens=0`` never stops.
+    """
+    n = len(tokens)
+    if min_tokens < 1 or n < min_tokens:
+        return False
+    for period in range(1, min(LOOP_MAX_PERIOD, n // LOOP_REPEATS) + 1):
+        if tokens[-1] != tokens[-1 - period]:
+            continue
+        span = max(min_tokens, LOOP_REPEATS * period)
+        tail = list(tokens[-span:])
+        if span <= n and tail[period:] == tail[:-period]:
+            return True
+    return False
 
 
 def split_prefill(prefill: str) -> tuple[str, str]:

@@ -17,7 +17,6 @@ and a prompt that leaves none is refused without being sent.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import openai
@@ -25,13 +24,13 @@ from transformers import PreTrainedTokenizerBase
 
 from core.chat_template import count_tokens, load_tokenizer, render_prompt
 from core.llm.base import Completion, Request
-from core.llm.openai_chat import openai_sdk, post_and_read
-from core.llm.remote import RemoteClient, common_args
+from core.llm.openai_chat import OpenAIProtocolClient, post_and_read
+from core.llm.remote import common_args
 from core.llm.retry import MalformedResponse
 from core.llm.sampling import fit_context
 
 
-class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
+class VLLMCompletionsClient(OpenAIProtocolClient):
     backend = "vllm-completions"
     self_hosted = True
 
@@ -39,25 +38,10 @@ class VLLMCompletionsClient(RemoteClient[openai.AsyncOpenAI]):
                  tokenizer: str | PreTrainedTokenizerBase, **kwargs: Any) -> None:
         super().__init__(model, base_urls, **kwargs)
         self.tokenizer = load_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer
-        self._context: list[int | None] = []  # the served model's max_model_len, once known
-
-    async def context_length(self) -> int | None:
-        """The served model's ``max_model_len`` (vLLM's ``/v1/models``); None if the server does not say."""
-        if not self._context:
-            async def ask(url: str) -> list[dict[str, Any]]:
-                return json.loads(await self.sdk(url).get("/models", cast_to=bytes))["data"]
-
-            models = await self.pool.call(ask, self.policy, what=f"{self.backend} model list")
-            served = next((m for m in models if m.get("id") == self.model), {})
-            self._context = [served.get("max_model_len")]
-        return self._context[0]
 
     async def fit(self, request: Request) -> Request:
         context = await self.context_length()
         return request if context is None else fit_context(request, self.count_tokens(request), context, self.model)
-
-    def make_sdk(self, base_url: str) -> openai.AsyncOpenAI:
-        return openai_sdk(base_url, self.api_key, self.policy.timeout_s)
 
     def render(self, request: Request) -> str:
         return render_prompt(self.tokenizer, request.messages, request.prefill)

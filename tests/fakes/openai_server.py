@@ -1,7 +1,8 @@
 """A local LLM server speaking the OpenAI and Anthropic HTTP protocols, with scheduled faults.
 
 Routes: ``POST /v1/chat/completions``, ``POST /v1/completions`` (OpenAI / vLLM),
-``POST /v1/messages`` (Anthropic) and ``GET /v1/models``. Each generation request is answered by
+``POST /v1/messages`` (Anthropic), ``GET /v1/models`` and vLLM's ``POST /tokenize`` (with
+``max_model_len`` only). Each generation request is answered by
 a responder function after ``delay`` seconds; the text is cut at the request's stop strings (kept
 only when the request sets vLLM's ``include_stop_str_in_output``) and at ``max_tokens`` words.
 Token counts are whitespace word counts. Faults are injected by request number (0-based, over
@@ -42,7 +43,7 @@ from core.llm.sampling import cut_at_stop
 
 Fault = Literal["429", "500", "503", "400", "401", "404", "timeout", "malformed", "no_choices", "bad_choice",
                 "drop"]
-Route = Literal["chat", "completions", "messages"]
+Route = Literal["chat", "completions", "messages", "tokenize"]
 HOST = "127.0.0.1"
 
 
@@ -77,6 +78,13 @@ def default_responder(call: Call) -> str:
 
 def _words(text: str) -> int:
     return len(text.split())
+
+
+def _prompt_words(body: dict[str, Any]) -> int:
+    """The prompt's token count: the chat messages' words, or the completions prompt's."""
+    if "messages" in body:
+        return sum(_words(_text(m["content"])) for m in body["messages"])
+    return _words(body["prompt"])
 
 
 def _cut(text: str, stops: list[str], keep_stop: bool, max_tokens: int | None) -> tuple[str, str | None, bool]:
@@ -126,6 +134,8 @@ class FakeLLMServer:
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_post("/v1/messages", self._messages)
         app.router.add_get("/v1/models", self._models)
+        if self.max_model_len is not None:
+            app.router.add_post("/tokenize", self._tokenize)
         # handler_cancellation: a client that gives up cancels its hanging handler.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5,
                                      access_log=None)
@@ -261,6 +271,13 @@ class FakeLLMServer:
             model["max_model_len"] = self.max_model_len
         return web.json_response({"object": "list", "data": [model]})
 
+    async def _tokenize(self, request: web.Request) -> web.StreamResponse:
+        """vLLM's token count of a chat (``messages``) or a ``prompt``, counted as the usage counts it."""
+        body = await request.json()
+        self.received.append(Call("tokenize", body))
+        count = _prompt_words(body)
+        return web.json_response({"count": count, "max_model_len": self.max_model_len, "tokens": [0] * count})
+
     def _head(self, kind: str) -> dict[str, Any]:
         return {"id": f"{kind}-{uuid.uuid4().hex[:12]}", "object": kind, "created": int(time.time()),
                 "model": self.model}
@@ -276,7 +293,7 @@ class FakeLLMServer:
                                         for w in text.split()]}
             choices.append({"index": i, "message": {"role": "assistant", "content": text},
                             "finish_reason": "length" if truncated else "stop", "logprobs": logprobs})
-        prompt = sum(_words(m["content"]) for m in body["messages"])
+        prompt = _prompt_words(body)
         return {**self._head("chat.completion"), "choices": choices, "usage": {
             "prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}}
 
@@ -292,7 +309,7 @@ class FakeLLMServer:
                             "top_logprobs": None, "text_offset": list(range(len(words)))}
             choices.append({"index": i, "text": text, "logprobs": logprobs,
                             "finish_reason": "length" if truncated else "stop"})
-        prompt = _words(body["prompt"])
+        prompt = _prompt_words(body)
         return {**self._head("text_completion"), "choices": choices, "usage": {
             "prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}}
 
