@@ -146,17 +146,22 @@ async def test_anthropic_faults_are_retried(fault):
     assert completion.text == "Hello from the fake server." and len(server.received) == 2
 
 
+async def _clamped_then_refused(client, request: Request) -> None:
+    """Send ``request`` as is, then with 5 tokens; a prompt longer than the context (100) is refused."""
+    await client.complete(request)
+    await client.complete(request.model_copy(update={"max_tokens": 5}))
+    too_long = [{"role": "user", "content": "word " * 200}]
+    with pytest.raises(LLMError, match="context is 100: no room to generate"):
+        await client.complete(Request(messages=too_long))
+    await client.aclose()
+
+
 async def test_vllm_completions_fits_requests_into_the_served_context(tokenizer):
     request = Request(messages=MESSAGES, prefill="<inner_monologue>\n", max_tokens=1000)
     async with FakeLLMServer(model="served", max_model_len=100) as server:
         client = VLLMCompletionsClient("served", [server.openai_url], tokenizer=tokenizer, policy=FAST)
         prompt_tokens = client.count_tokens(request)
-        await client.complete(request)
-        await client.complete(request.model_copy(update={"max_tokens": 5}))
-        too_long = [{"role": "user", "content": "word " * 200}]
-        with pytest.raises(LLMError, match="context is 100: no room to generate"):
-            await client.complete(Request(messages=too_long))
-        await client.aclose()
+        await _clamped_then_refused(client, request)
     assert [c.body["max_tokens"] for c in server.received if c.route == "completions"] == [100 - prompt_tokens, 5]
 
 
@@ -165,12 +170,7 @@ async def test_vllm_chat_fits_requests_into_the_served_context():
     async with FakeLLMServer(model="served", max_model_len=100) as server:
         client = OpenAIChatClient("served", [server.openai_url], vllm=True, policy=FAST)
         prompt_tokens = await client.prompt_tokens(request)
-        await client.complete(request)
-        await client.complete(request.model_copy(update={"max_tokens": 5}))
-        too_long = [{"role": "user", "content": "word " * 200}]
-        with pytest.raises(LLMError, match="context is 100: no room to generate"):
-            await client.complete(Request(messages=too_long))
-        await client.aclose()
+        await _clamped_then_refused(client, request)
     chats = [c.body for c in server.received if c.route == "chat"]
     assert [c["max_tokens"] for c in chats] == [100 - prompt_tokens, 5]
     counted = [c.body for c in server.received if c.route == "tokenize"]
