@@ -305,6 +305,28 @@ def train(
     typer.echo(f"adapter: {run_train(load_config(TrainConfig, config, set_ or []))}")
 
 
+@app.command("teacher-cache")
+def teacher_cache(
+    dataset: Annotated[list[Path], typer.Argument(help="Example JSONL files (training and validation)")],
+    out: Annotated[Path, typer.Option(help="cache directory (resumes an interrupted build)")],
+    student: Annotated[Path, typer.Option(help="the round's base model: its tokenizer encodes, as training does")],
+    teacher: Annotated[Path | None, typer.Option(help="teacher checkpoint (default: the student); for vllm the "
+                                                 "served model's directory (tokenizer check, provenance)")] = None,
+    source: Annotated[str, typer.Option(help="local | vllm")] = "local",
+    adapter: Annotated[list[Path] | None, typer.Option(help="local: earlier rounds' adapters merged into the teacher")] = None,
+    url: Annotated[str | None, typer.Option(help="vllm: base URL (default: the first of VLLM_BASE_URLS)")] = None,
+    k: Annotated[int, typer.Option(help="teacher log-probabilities kept per target token")] = 100,
+    max_length: Annotated[int | None, typer.Option(help="skip longer teacher views (training's max_length)")] = None,
+    dtype: Annotated[str, typer.Option(help="local: the teacher's dtype")] = "float32",
+) -> None:
+    """Score every example's target tokens once with the teacher (top-k + tail) for training's teacher_cache."""
+    from training.teacher_cache import build_cache, teacher_source
+
+    teacher = teacher or student
+    src = teacher_source(source, teacher, adapters=adapter or [], url=url, dtype=dtype)
+    typer.echo(f"teacher cache: {build_cache(dataset, out, src, student_model=student, teacher_tokenizer=teacher, k=k, max_length=max_length)}")
+
+
 @app.command()
 def merge(
     base: Annotated[str, typer.Option(help="base model path (or the previous round's merged checkpoint)")],

@@ -5,6 +5,9 @@ incomplete or foreign-tokenizer caches are refused."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -155,3 +158,33 @@ def test_gemma_and_smollm_tokenizers_are_refused():
                                           r"different tokenizers \(262\d+ vs 49152 tokens"):
         check_same_tokenizer(AutoTokenizer.from_pretrained(gemma), AutoTokenizer.from_pretrained(smollm),
                              str(gemma), str(smollm))
+
+
+def _mnm(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mnm_cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "WANDB_MODE": "disabled"})
+
+
+def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path):
+    """Model and context distillation in one round: another model with the same tokenizer teaches."""
+    other = build_tiny_llama(tmp_path / "other", seed=1)
+    done = _mnm("teacher-cache", setup["train"], setup["val"], "--out", tmp_path / "cache", "--student", setup["base"],
+                "--teacher", other, "--k", 50)
+    assert done.returncode == 0, done.stderr[-2000:]
+    tokenizer = AutoTokenizer.from_pretrained(setup["base"])
+    cache = TeacherCache(tmp_path / "cache", [setup["train"], setup["val"]], tokenizer)
+    assert cache.meta["teacher"]["model"]["path"] == str(other.resolve()) and cache.k == 50
+    ids = [e.id for e in load_examples([setup["train"]])]
+    own = TeacherCache(setup["cache"], [setup["train"]], tokenizer).teacher(ids)
+    assert not torch.equal(cache.teacher(ids).ids, own.ids[:, :50])  # the other model's distribution
+    out = tmp_path / "train"
+    trainer.train(config_for(setup, out, teacher_cache=str(tmp_path / "cache")), progress=False)
+    val = [r["kl"] for r in records(out) if r["kind"] == "val"]
+    assert val[-1] < val[0]  # the student moves toward the other model
+
+    foreign = build_tiny_llama(tmp_path / "foreign", vocab_texts=["completely different words"] * 3)
+    refused = _mnm("teacher-cache", setup["train"], "--out", tmp_path / "refused", "--student", setup["base"],
+                   "--teacher", foreign)
+    assert refused.returncode == 2 and not (tmp_path / "refused").exists()
+    assert refused.stderr.strip().count("\n") == 0
+    assert f"teacher {foreign} and student {setup['base']} have different tokenizers" in refused.stderr

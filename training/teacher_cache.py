@@ -34,6 +34,7 @@ import math
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +45,7 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
 from core.errors import ConfigError, DataError
+from core.settings import get_settings
 from core.store import write_atomic
 from training.data import load_examples
 from training.provenance import describe_datasets, describe_model, stamp
@@ -82,15 +84,19 @@ class TeacherSource(Protocol):
 
 
 class LocalTeacher:
-    """The teacher in this process: ``model`` with ``adapters`` merged (the round's base), no LoRA."""
+    """The teacher in this process: ``model`` with ``adapters`` merged (the round's base), no LoRA;
+    loaded at the first :meth:`score`, after the inputs are checked."""
 
     def __init__(self, model: str | Path, adapters: Sequence[str | Path] = (), *, dtype: str = "float32",
                  device: str = "cpu", chunk_tokens: int = 256) -> None:
-        from training.model import load_model, output_weights
-
         self.path, self.adapters, self.dtype, self.chunk_tokens = Path(model), list(adapters), dtype, chunk_tokens
-        self.model = load_model(model, adapters, dtype=dtype).to(device).eval()
-        self.weight = output_weights(self.model)[1]
+        self.device = device
+
+    @cached_property
+    def model(self) -> torch.nn.Module:
+        from training.model import load_model
+
+        return load_model(self.path, self.adapters, dtype=self.dtype).to(self.device).eval()
 
     def describe(self) -> dict[str, Any]:
         return {"source": "local", "model": describe_model(self.path, digests=False),
@@ -98,13 +104,13 @@ class LocalTeacher:
 
     @torch.no_grad()
     def score(self, encoded: Encoded, k: int) -> SparseTeacher:
-        from training.model import hidden_states
+        from training.model import hidden_states, output_weights
 
-        device = self.weight.device
+        device, weight = self.device, output_weights(self.model)[1]
         ids = torch.tensor([encoded.input_ids], device=device)
         positions = torch.tensor([j - 1 for j, m in enumerate(encoded.target_mask) if m], device=device)
         h = hidden_states(self.model, ids, torch.ones_like(ids))[0, positions]
-        parts = [sparse_teacher(h[lo:lo + self.chunk_tokens] @ self.weight.T, k)
+        parts = [sparse_teacher(h[lo:lo + self.chunk_tokens] @ weight.T, k)
                  for lo in range(0, len(positions), self.chunk_tokens)]
         return SparseTeacher(*(torch.cat([getattr(p, f) for p in parts]).cpu() for f in ("ids", "logprobs", "tail")))
 
@@ -138,6 +144,21 @@ class VLLMTeacher:
         mass = logprobs.exp().sum(-1)
         tail = torch.where(mass < 1, torch.log1p(-mass.clamp(max=1)), -math.inf)
         return SparseTeacher(ids, logprobs.float(), tail.float())
+
+
+def teacher_source(kind: str, teacher: str | Path, *, adapters: Sequence[str | Path] = (), url: str | None = None,
+                   dtype: str = "float32") -> TeacherSource:
+    """``local``: ``teacher`` with ``adapters`` merged, in this process; ``vllm``: the server at ``url``
+    (default: the first of ``VLLM_BASE_URLS``, key ``VLLM_API_KEY``) serving ``teacher``."""
+    if kind == "local":
+        return LocalTeacher(teacher, adapters, dtype=dtype)
+    if kind == "vllm":
+        if adapters:
+            raise ConfigError("a vLLM teacher serves a merged checkpoint: merge the adapters first (`mnm merge`)")
+        settings = get_settings()
+        key = settings.vllm_api_key.get_secret_value() if settings.vllm_api_key else None
+        return VLLMTeacher(url or settings.vllm_urls()[0], teacher, api_key=key)
+    raise ConfigError(f"unknown teacher source {kind!r} (local or vllm)")
 
 
 def _top_k(entries: dict[str, dict[str, Any]], k: int) -> list[tuple[int, float]]:
