@@ -177,6 +177,8 @@ def build_cache(datasets: Sequence[str | Path], out: str | Path, source: Teacher
     them; the teacher's (``teacher_tokenizer``) must have the same vocabulary. ``max_length``
     skips longer teacher views, as training does. Returns ``out``.
     """
+    if k < 1:
+        raise ConfigError(f"k must be at least 1, not {k}")
     out = Path(out)
     student_tok = AutoTokenizer.from_pretrained(student_model)
     check_same_tokenizer(AutoTokenizer.from_pretrained(teacher_tokenizer), student_tok, str(teacher_tokenizer),
