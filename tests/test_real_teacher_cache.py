@@ -5,12 +5,13 @@ import torch
 from transformers import AutoTokenizer
 
 from core.examples import Example
+from core.llm.prompt_logprobs import VLLMPromptLogprobs
 from tests.real_models import real_model
 from tests.test_real_vllm import first_step
 from tests.tiny_model import tiny_examples, write_examples
 from training.data import load_examples
 from training.sparse_kl import chunked_sparse_kl
-from training.teacher_cache import LocalTeacher, TeacherCache, VLLMTeacher, build_cache
+from training.teacher_cache import LocalTeacher, TeacherCache, build_cache
 
 pytestmark = [pytest.mark.slow, pytest.mark.real, pytest.mark.timeout(1800)]  # a server start is minutes
 
@@ -24,7 +25,7 @@ def test_vllm_cache_equals_the_in_process_cache(smollm2_server, tmp_path):
     data = write_examples(tmp_path / "data.jsonl", [*tiny_examples(3), agent_step])
     opts = {"student_model": model, "teacher_tokenizer": model, "k": K, "progress": False}
     local = build_cache([data], tmp_path / "local", LocalTeacher(model), **opts)
-    served = build_cache([data], tmp_path / "vllm", VLLMTeacher(smollm2_server, model), **opts)
+    served = build_cache([data], tmp_path / "vllm", VLLMPromptLogprobs(smollm2_server, model), **opts)
     tokenizer = AutoTokenizer.from_pretrained(model)
     ids = [e.id for e in load_examples([data])]
     a, b = (TeacherCache(path, [data], tokenizer).teacher(ids) for path in (local, served))

@@ -14,6 +14,7 @@ import torch
 from transformers import AutoTokenizer
 
 from core.errors import ConfigError, DataError
+from core.llm.prompt_logprobs import _top_k
 from tests.real_models import real_model
 from tests.tiny_model import build_tiny_llama, build_tiny_tokenizer, tiny_examples, write_examples
 from training import trainer
@@ -95,11 +96,11 @@ def test_build_resumes_after_an_interruption(setup):
     class Failing(LocalTeacher):
         calls = 0
 
-        def score(self, encoded, k):
+        def score(self, token_ids, positions, k):
             Failing.calls += 1
             if Failing.calls == 4:
                 raise KeyboardInterrupt
-            return super().score(encoded, k)
+            return super().score(token_ids, positions, k)
 
     out = setup["root"] / "resumed"
     opts = {"student_model": setup["base"], "teacher_tokenizer": setup["base"], "k": 7, "shard_examples": 2,
@@ -188,3 +189,12 @@ def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path):
     assert refused.returncode == 2 and not (tmp_path / "refused").exists()
     assert refused.stderr.strip().count("\n") == 0
     assert f"teacher {foreign} and student {setup['base']} have different tokenizers" in refused.stderr
+
+
+def test_vllm_prompt_logprobs_keep_the_top_k_not_the_prompt_token():
+    # one position of a real answer (SmolLM2): the prompt's own token (rank 191) is listed beside the top 3
+    entries = {"504": {"logprob": -8.2157, "rank": 191, "decoded_token": "The"},
+               "29": {"logprob": -0.9855, "rank": 1, "decoded_token": "-"},
+               "28": {"logprob": -2.0762, "rank": 2, "decoded_token": ","},
+               "198": {"logprob": -3.1834, "rank": 3, "decoded_token": "\n"}}
+    assert _top_k(entries, 3) == [(29, -0.9855), (28, -2.0762), (198, -3.1834)]

@@ -5,8 +5,8 @@ token ids training uses) gives, per target token, the teacher's top-k token ids,
 log-probabilities at temperature 1 and the log tail mass (:class:`training.sparse_kl.SparseTeacher`).
 Two sources: the in-process model (:class:`LocalTeacher`: a checkpoint, earlier adapters merged,
 as the trainer's teacher with the new adapter disabled) and a vLLM server's ``/v1/completions``
-with ``prompt_logprobs`` (:class:`VLLMTeacher`; the server needs ``--max-logprobs`` ≥ k, which
-``mnm serve`` sets). The teacher may be another model than the student's base (model and context
+with ``prompt_logprobs`` (:class:`core.llm.prompt_logprobs.VLLMPromptLogprobs`: the endpoint call
+lives with the LLM backends in ``core/``). The teacher may be another model than the student's base (model and context
 distillation in one round) as long as its tokenizer has the same vocabulary and ids.
 
 Layout of a cache directory::
@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,13 +37,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
 from core.errors import ConfigError, DataError
+from core.llm.prompt_logprobs import VLLMPromptLogprobs
 from core.settings import get_settings
 from core.store import write_atomic
 from training.data import load_examples
@@ -76,11 +75,13 @@ def check_same_tokenizer(teacher: Any, student: Any, teacher_name: str, student_
 
 
 class TeacherSource(Protocol):
-    """Scores the target tokens of an encoded teacher view."""
+    """Scores a token sequence: the top-k ids, their log-probabilities and the log tail mass of the
+    token at each of ``positions`` given the tokens before it (:class:`LocalTeacher`, or
+    :class:`core.llm.prompt_logprobs.VLLMPromptLogprobs` for a vLLM server)."""
 
     def describe(self) -> dict[str, Any]: ...
 
-    def score(self, encoded: Encoded, k: int) -> SparseTeacher: ...
+    def score(self, token_ids: list[int], positions: list[int], k: int) -> tuple[torch.Tensor, ...]: ...
 
 
 class LocalTeacher:
@@ -103,47 +104,16 @@ class LocalTeacher:
                 "adapters": [describe_model(a) for a in self.adapters], "dtype": self.dtype}
 
     @torch.no_grad()
-    def score(self, encoded: Encoded, k: int) -> SparseTeacher:
+    def score(self, token_ids: list[int], positions: list[int], k: int) -> tuple[torch.Tensor, ...]:
         from training.model import hidden_states, output_weights
 
         device, weight = self.device, output_weights(self.model)[1]
-        ids = torch.tensor([encoded.input_ids], device=device)
-        positions = torch.tensor([j - 1 for j, m in enumerate(encoded.target_mask) if m], device=device)
-        h = hidden_states(self.model, ids, torch.ones_like(ids))[0, positions]
+        ids = torch.tensor([token_ids], device=device)
+        before = torch.tensor(positions, device=device) - 1  # the hidden state at j - 1 predicts token j
+        h = hidden_states(self.model, ids, torch.ones_like(ids))[0, before]
         parts = [sparse_teacher(h[lo:lo + self.chunk_tokens] @ weight.T, k)
                  for lo in range(0, len(positions), self.chunk_tokens)]
-        return SparseTeacher(*(torch.cat([getattr(p, f) for p in parts]).cpu() for f in ("ids", "logprobs", "tail")))
-
-
-class VLLMTeacher:
-    """A vLLM server's ``/v1/completions``: the token ids as the prompt, ``prompt_logprobs`` = k."""
-
-    def __init__(self, url: str, model: str | Path, *, api_key: str | None = None, timeout_s: float = 600) -> None:
-        self.url, self.path = url.rstrip("/"), Path(model)
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = httpx.Client(headers=headers, timeout=timeout_s)
-        served = self.http.get(f"{self.url}/models").raise_for_status().json()["data"]
-        self.served = served[0]["id"]
-        self.root = served[0].get("root")
-
-    def describe(self) -> dict[str, Any]:
-        return {"source": "vllm", "url": self.url, "served_name": self.served, "served_root": self.root,
-                "model": describe_model(self.path, digests=False)}
-
-    def score(self, encoded: Encoded, k: int) -> SparseTeacher:
-        body = {"model": self.served, "prompt": encoded.input_ids, "max_tokens": 1, "temperature": 0.0,
-                "prompt_logprobs": k}
-        answer = self.http.post(f"{self.url}/completions", json=body)
-        if answer.status_code != 200:
-            raise RuntimeError(f"{self.url}/completions answered {answer.status_code}: {answer.text[:300]} "
-                               f"(prompt_logprobs={k} needs the server's --max-logprobs >= {k}; `mnm serve` sets it)")
-        per_position = answer.json()["choices"][0]["prompt_logprobs"]
-        rows = [_top_k(per_position[j], k) for j, m in enumerate(encoded.target_mask) if m]
-        ids = torch.tensor([[i for i, _ in row] for row in rows])
-        logprobs = torch.tensor([[lp for _, lp in row] for row in rows], dtype=torch.float64)
-        mass = logprobs.exp().sum(-1)
-        tail = torch.where(mass < 1, torch.log1p(-mass.clamp(max=1)), -math.inf)
-        return SparseTeacher(ids, logprobs.float(), tail.float())
+        return tuple(torch.cat([getattr(p, f) for p in parts]).cpu() for f in ("ids", "logprobs", "tail"))
 
 
 def teacher_source(kind: str, teacher: str | Path, *, adapters: Sequence[str | Path] = (), url: str | None = None,
@@ -157,15 +127,8 @@ def teacher_source(kind: str, teacher: str | Path, *, adapters: Sequence[str | P
             raise ConfigError("a vLLM teacher serves a merged checkpoint: merge the adapters first (`mnm merge`)")
         settings = get_settings()
         key = settings.vllm_api_key.get_secret_value() if settings.vllm_api_key else None
-        return VLLMTeacher(url or settings.vllm_urls()[0], teacher, api_key=key)
+        return VLLMPromptLogprobs(url or settings.vllm_urls()[0], teacher, api_key=key)
     raise ConfigError(f"unknown teacher source {kind!r} (local or vllm)")
-
-
-def _top_k(entries: dict[str, dict[str, Any]], k: int) -> list[tuple[int, float]]:
-    """The ``k`` most likely of a position's ``{token_id: {"logprob", "rank"}}`` (vLLM also lists the
-    prompt's own token when it is outside the top k)."""
-    ranked = sorted(entries.items(), key=lambda kv: (kv[1].get("rank") or math.inf, -kv[1]["logprob"]))
-    return [(int(token), float(v["logprob"])) for token, v in ranked[:k]]
 
 
 def build_cache(datasets: Sequence[str | Path], out: str | Path, source: TeacherSource, *, student_model: str | Path,
@@ -201,7 +164,8 @@ def build_cache(datasets: Sequence[str | Path], out: str | Path, source: Teacher
         encoded = encode(example, student_tok)
         if max_length is not None and len(encoded) > max_length:
             continue
-        shard.append((example.id, encoded, source.score(encoded, k)))
+        positions = [j for j, m in enumerate(encoded.target_mask) if m]
+        shard.append((example.id, encoded, SparseTeacher(*source.score(encoded.input_ids, positions, k))))
         if len(shard) == shard_examples:
             _write_shard(out, shard)
             shard = []
