@@ -320,11 +320,25 @@ def teacher_cache(
     dtype: Annotated[str, typer.Option(help="local: the teacher's dtype")] = "float32",
 ) -> None:
     """Score every example's target tokens once with the teacher (top-k + tail) for training's teacher_cache."""
-    from training.teacher_cache import build_cache, teacher_source
+    from core.errors import ConfigError
+    from training.teacher_cache import LocalTeacher, build_cache
 
     teacher = teacher or student
-    src = teacher_source(source, teacher, adapters=adapter or [], url=url, dtype=dtype)
-    typer.echo(f"teacher cache: {build_cache(dataset, out, src, student_model=student, teacher_tokenizer=teacher, k=k, max_length=max_length)}")
+    if source not in ("local", "vllm"):
+        raise ConfigError(f"--source is local or vllm, not {source!r}")
+    if source == "local":
+        src = LocalTeacher(teacher, adapter or [], dtype=dtype)
+    elif adapter:
+        raise ConfigError("a vLLM teacher serves a merged checkpoint: merge the adapters first (`mnm merge`)")
+    else:  # the endpoint call lives in core/llm (training must not call an LLM endpoint)
+        from core.llm.prompt_logprobs import VLLMPromptLogprobs
+        from core.settings import get_settings
+
+        settings = get_settings()
+        key = settings.vllm_api_key.get_secret_value() if settings.vllm_api_key else None
+        src = VLLMPromptLogprobs(url or settings.vllm_urls()[0], teacher, api_key=key)
+    path = build_cache(dataset, out, src, student_model=student, teacher_tokenizer=teacher, k=k, max_length=max_length)
+    typer.echo(f"teacher cache: {path}")
 
 
 @app.command()

@@ -43,8 +43,6 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
 from core.errors import ConfigError, DataError
-from core.llm.prompt_logprobs import VLLMPromptLogprobs
-from core.settings import get_settings
 from core.store import write_atomic
 from training.data import load_examples
 from training.provenance import describe_datasets, describe_model, stamp
@@ -114,21 +112,6 @@ class LocalTeacher:
         parts = [sparse_teacher(h[lo:lo + self.chunk_tokens] @ weight.T, k)
                  for lo in range(0, len(positions), self.chunk_tokens)]
         return tuple(torch.cat([getattr(p, f) for p in parts]).cpu() for f in ("ids", "logprobs", "tail"))
-
-
-def teacher_source(kind: str, teacher: str | Path, *, adapters: Sequence[str | Path] = (), url: str | None = None,
-                   dtype: str = "float32") -> TeacherSource:
-    """``local``: ``teacher`` with ``adapters`` merged, in this process; ``vllm``: the server at ``url``
-    (default: the first of ``VLLM_BASE_URLS``, key ``VLLM_API_KEY``) serving ``teacher``."""
-    if kind == "local":
-        return LocalTeacher(teacher, adapters, dtype=dtype)
-    if kind == "vllm":
-        if adapters:
-            raise ConfigError("a vLLM teacher serves a merged checkpoint: merge the adapters first (`mnm merge`)")
-        settings = get_settings()
-        key = settings.vllm_api_key.get_secret_value() if settings.vllm_api_key else None
-        return VLLMPromptLogprobs(url or settings.vllm_urls()[0], teacher, api_key=key)
-    raise ConfigError(f"unknown teacher source {kind!r} (local or vllm)")
 
 
 def build_cache(datasets: Sequence[str | Path], out: str | Path, source: TeacherSource, *, student_model: str | Path,
