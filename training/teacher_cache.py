@@ -6,8 +6,9 @@ log-probabilities at temperature 1 and the log tail mass (:class:`training.spars
 Two sources: the in-process model (:class:`LocalTeacher`: a checkpoint, earlier adapters merged,
 as the trainer's teacher with the new adapter disabled) and a vLLM server's ``/v1/completions``
 with ``prompt_logprobs`` (:class:`core.llm.prompt_logprobs.VLLMPromptLogprobs`: the endpoint call
-lives with the LLM backends in ``core/``). The teacher may be another model than the student's base (model and context
-distillation in one round) as long as its tokenizer has the same vocabulary and ids.
+lives with the LLM backends in ``core/``). The teacher may be another model than the student's
+base (model and context distillation in one round) as long as its tokenizer has the same
+vocabulary and ids.
 
 Layout of a cache directory::
 
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,8 +48,6 @@ from training.data import load_examples
 from training.provenance import describe_datasets, describe_model, stamp
 from training.sequences import Encoded, encode
 from training.sparse_kl import SparseTeacher, sparse_teacher
-
-log = logging.getLogger(__name__)
 
 META = "teacher_cache.json"
 ARRAYS = ("ids", "logprobs", "tail", "labels")
