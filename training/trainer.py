@@ -47,6 +47,8 @@ from training.losses import chunked_token_loss, token_weights
 from training.metrics import MetricsLog
 from training.model import add_lora, check_teacher_differs, hidden_states, load_model, output_weights
 from training.optim import clipped_update, make_optimizer
+from training.sparse_kl import SparseTeacher, chunked_sparse_kl
+from training.teacher_cache import TeacherCache
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
     val_items = prepare(val_examples, tokenizer, config.val_max_length)
     if not train_items:
         raise DataError(f"no training examples left in {config.train_data} (length limit, filters)")
+    cache = _teacher_cache(config, tokenizer, train_items + val_items)
     out.mkdir(parents=True, exist_ok=True)
     if accelerator.is_main_process:
         write_atomic(out / "config.yaml", dump_config(config))
@@ -103,7 +106,7 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     def validate(step: int) -> None:
-        values = evaluate(model, peft_model, val_items, tokenizer, config, accelerator.device)
+        values = evaluate(model, peft_model, val_items, tokenizer, config, accelerator.device, cache)
         if metrics is not None and values:
             metrics.log("val", step, values)
 
@@ -125,7 +128,8 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
             batch = collate(pairs, [train_items[i].example.group for i in indices], pad_id).to(accelerator.device)
             sync = contextlib.nullcontext() if j == len(micro) - 1 else accelerator.no_sync(model)
             with sync:
-                loss, _ = batch_loss(model, peft_model, batch, config, samples_in_step=len(chosen))
+                teacher = cache.teacher([train_items[i].example.id for i in indices]) if cache else None
+                loss, _ = batch_loss(model, peft_model, batch, config, samples_in_step=len(chosen), teacher=teacher)
                 if filler:
                     loss = loss * 0.0
                 accelerator.backward(loss * world)
@@ -193,6 +197,16 @@ def _training_examples(config: TrainConfig) -> list[Example]:
     return examples
 
 
+def _teacher_cache(config: TrainConfig, tokenizer: Any, items: list[Item]) -> TeacherCache | None:
+    """The configured teacher cache, checked to hold every item's target tokens (else stale: refused)."""
+    if config.teacher_cache is None:
+        return None
+    cache = TeacherCache(config.teacher_cache, [*config.train_data, *config.val_data], tokenizer)
+    for it in items:
+        cache.check(it.example.id, it.teacher.target_ids)
+    return cache
+
+
 def hidden_pair(model: torch.nn.Module, peft_model: PeftModel, batch: Batch,
                  need_teacher: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Student hidden states at the target positions and, under no_grad with the adapter off, the teacher's."""
@@ -205,19 +219,25 @@ def hidden_pair(model: torch.nn.Module, peft_model: PeftModel, batch: Batch,
 
 
 def batch_loss(model: torch.nn.Module, peft_model: PeftModel, batch: Batch, config: TrainConfig,
-               samples_in_step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The micro-batch's share of the step loss (see :mod:`training.losses`) and per-token values."""
+               samples_in_step: int, teacher: SparseTeacher | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The micro-batch's share of the step loss (see :mod:`training.losses`) and per-token values;
+    with a cached ``teacher`` (:mod:`training.sparse_kl`) no teacher forward runs."""
     kind = config.loss.kind
-    h_s, h_t = hidden_pair(model, peft_model, batch, need_teacher=kind != "xent")
+    h_s, h_t = hidden_pair(model, peft_model, batch, need_teacher=kind != "xent" and teacher is None)
     w_s, w_t = output_weights(model)
     weights = token_weights(batch.target_counts, samples_in_step)
+    if teacher is not None:
+        return chunked_sparse_kl(h_s, w_s, teacher, weights, temperature=config.loss.temperature,
+                                 chunk_tokens=config.loss.chunk_tokens)
     return chunked_token_loss(h_s, w_s, h_t, w_t.detach(), batch.labels, weights, kind=kind,
                               temperature=config.loss.temperature, chunk_tokens=config.loss.chunk_tokens)
 
 
 def evaluate(model: torch.nn.Module, peft_model: PeftModel, items: list[Item], tokenizer: Any,
-             config: TrainConfig, device: torch.device) -> dict[str, float]:
+             config: TrainConfig, device: torch.device, cache: TeacherCache | None = None) -> dict[str, float]:
     """Validation KL(teacher ‖ student) at ``val_temperature`` and the student's token cross-entropy.
+
+    With a teacher ``cache`` the KL is the sparse one (:mod:`training.sparse_kl`) and no teacher forward runs.
 
     Per-sample token means, averaged over samples: overall and per ``Example.group``.
     """
@@ -232,13 +252,16 @@ def evaluate(model: torch.nn.Module, peft_model: PeftModel, items: list[Item], t
             pairs = [(it.student(tokenizer, config.val_hint_dropout, config.seed, VALIDATION_EPOCH), it.teacher)
                      for it in chunk]
             batch = collate(pairs, [it.example.group for it in chunk], pad_id).to(device)
-            h_s, h_t = hidden_pair(model, peft_model, batch, need_teacher=True)
+            h_s, h_t = hidden_pair(model, peft_model, batch, need_teacher=cache is None)
             w_s, w_t = output_weights(model)
             ones = torch.ones(len(batch.labels))
-            per_token = {name: chunked_token_loss(h_s, w_s, h_t, w_t, batch.labels, ones, kind=kind,
-                                                  temperature=config.val_temperature,
-                                                  chunk_tokens=config.loss.chunk_tokens)[1]
-                         for name, kind in (("kl", "forward_kl"), ("xent", "xent"))}
+            opts = {"temperature": config.val_temperature, "chunk_tokens": config.loss.chunk_tokens}
+            if cache is not None:
+                kl = chunked_sparse_kl(h_s, w_s, cache.teacher([it.example.id for it in chunk]), ones, **opts)
+            else:
+                kl = chunked_token_loss(h_s, w_s, h_t, w_t, batch.labels, ones, kind="forward_kl", **opts)
+            per_token = {"kl": kl[1],
+                         "xent": chunked_token_loss(h_s, w_s, None, None, batch.labels, ones, kind="xent", **opts)[1]}
             for name, values in per_token.items():
                 for group, sample in zip(batch.groups, values.split(batch.target_counts), strict=True):
                     per_sample[name].append(sample.mean().item())

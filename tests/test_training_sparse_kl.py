@@ -1,0 +1,70 @@
+"""Sparse (top-k + tail) forward KL: equal to today's loss when k covers the vocabulary (values and
+gradients), the closed-form gradient against autograd for k < V, and its error falling with k."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from training.losses import chunked_token_loss, naive_token_loss, token_weights
+from training.sparse_kl import chunked_sparse_kl, naive_sparse_kl, sparse_teacher
+
+N, H, V = 37, 16, 301
+
+
+def inputs(seed: int = 0):
+    torch.manual_seed(seed)
+    h_s = torch.randn(N, H, requires_grad=True)
+    w_s = torch.randn(V, H, requires_grad=True)
+    h_t, w_t = torch.randn(N, H), torch.randn(V, H)
+    return h_s, w_s, h_t, w_t, token_weights([20, 17], 2)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0])
+def test_full_vocabulary_equals_todays_loss_with_gradients(temperature):
+    h_s, w_s, h_t, w_t, weights = inputs()
+    labels = torch.zeros(N, dtype=torch.long)
+    ref, ref_tokens = naive_token_loss(h_s, w_s, h_t, w_t, labels, weights, kind="forward_kl",
+                                       temperature=temperature)
+    teacher = sparse_teacher(h_t @ w_t.T, k=V)
+    assert torch.isneginf(teacher.tail).all()
+    got, got_tokens = chunked_sparse_kl(h_s, w_s, teacher, weights, temperature=temperature, chunk_tokens=8)
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=0)
+    torch.testing.assert_close(got_tokens, ref_tokens, rtol=1e-4, atol=1e-6)
+    for g, r in zip(torch.autograd.grad(got * 0.7, [h_s, w_s]), torch.autograd.grad(ref * 0.7, [h_s, w_s]),
+                    strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("k", [1, 5, 50, 300])
+def test_chunked_matches_autograd_reference(k):
+    h_s, w_s, h_t, w_t, weights = inputs(1)
+    teacher = sparse_teacher(h_t @ w_t.T * 3, k=k)
+    ref, ref_tokens = naive_sparse_kl(h_s, w_s, teacher, weights, temperature=2.0)
+    got, got_tokens = chunked_sparse_kl(h_s, w_s, teacher, weights, temperature=2.0, chunk_tokens=8)
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=0)
+    torch.testing.assert_close(got_tokens, ref_tokens, rtol=1e-5, atol=1e-6)
+    for g, r in zip(torch.autograd.grad(got, [h_s, w_s]), torch.autograd.grad(ref, [h_s, w_s]), strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+
+
+def test_error_against_the_full_loss_falls_with_k():
+    h_s, w_s, h_t, w_t, weights = inputs(2)
+    teacher_logits = h_t @ w_t.T
+    with torch.no_grad():
+        exact = chunked_token_loss(h_s, w_s, h_t, w_t, torch.zeros(N, dtype=torch.long), weights,
+                                   kind="forward_kl", temperature=1.0)[0]
+        errors = [abs(chunked_sparse_kl(h_s, w_s, sparse_teacher(teacher_logits, k), weights,
+                                        temperature=1.0)[0] - exact).item() for k in (2, 20, 100, 300)]
+    assert errors[0] > errors[1] > errors[2] > errors[3]
+    assert errors[3] < 1e-5 * exact.item()
+
+
+def test_equal_distributions_give_zero_and_a_mismatch_is_refused():
+    h, w = torch.randn(10, 8), torch.randn(50, 8)
+    with torch.no_grad():
+        _, per_token = chunked_sparse_kl(h, w, sparse_teacher(h @ w.T, 7), torch.ones(10), temperature=2.0,
+                                         chunk_tokens=3)
+    assert torch.allclose(per_token, torch.zeros(10), atol=1e-6)
+    with pytest.raises(ValueError, match="9 cached teacher tokens for 10 target tokens"):
+        chunked_sparse_kl(h, w, sparse_teacher(h[:9] @ w.T, 7), torch.ones(10), temperature=2.0)

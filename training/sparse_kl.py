@@ -1,0 +1,142 @@
+"""Forward KL against a sparse (cached) teacher: its top-k log-probabilities plus one tail bucket.
+
+A cached teacher token is ``k`` token ids with their log-probabilities at temperature 1 and the
+log of the remaining (tail) mass ``m = 1 - Σ p_topk`` (−inf when the k ids cover the vocabulary).
+The teacher is completed to the whole vocabulary by spreading ``m`` over the other ids in
+proportion to the student's own probabilities there (detached, T = 1): ``p_t(j) = m · p_s(j) / P_s``,
+``P_s`` = the student's mass outside the teacher's k ids. At T = 1 the loss is then exactly the
+KL over the k ids plus one tail bucket, ``Σ_topk p_t log(p_t / p_s) + m log(m / P_s)``, with the
+bucket's gradient. At T ≠ 1 both completed distributions are tempered per token, as
+:func:`training.losses.token_divergence` does. The alternative, tempering the k + 1 outcomes
+(the tail as one token), was measured once (SmolLM2-135M, the benchmark's data, gradients with respect
+to the hidden states): a smaller loss error at T = 2 but a far worse gradient, cosine 0.71 against
+0.985 here at k = 100. ``benchmarking/perf/sparse_kl.py`` measures this loss's errors.
+When k covers the vocabulary this is exactly today's forward KL, values and gradients.
+
+Reduction, weights and chunking as in :mod:`training.losses`: at most ``chunk_tokens`` rows of
+student logits at a time, their gradient taken at once (the completed teacher is a constant:
+∂KL/∂z = (q_s − q_t) / T), so no ``[N, V]`` tensor exists and no teacher forward runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class SparseTeacher:
+    """Per target token: ``ids`` [N, k] (int64), ``logprobs`` [N, k] and ``tail`` [N] (fp32, T = 1)."""
+
+    ids: torch.Tensor
+    logprobs: torch.Tensor
+    tail: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.ids.shape[0]
+
+    def rows(self, rows: slice) -> SparseTeacher:
+        return SparseTeacher(self.ids[rows], self.logprobs[rows], self.tail[rows])
+
+    def to(self, device: torch.device) -> SparseTeacher:
+        return SparseTeacher(self.ids.to(device, torch.long), self.logprobs.to(device, torch.float32),
+                             self.tail.to(device, torch.float32))
+
+
+def sparse_teacher(logits: torch.Tensor, k: int) -> SparseTeacher:
+    """The top-``k`` log-probabilities (T = 1, fp32) of ``[N, V]`` logits and the log tail mass."""
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    top, ids = logp.topk(min(k, logp.shape[-1]), dim=-1)
+    return SparseTeacher(ids, top, _tail(logp, ids))
+
+
+def _tail(logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """``log Σ exp(logp)`` over the ids not in ``ids`` (−inf if none); ``logp`` is overwritten."""
+    return torch.logsumexp(logp.scatter_(1, ids, float("-inf")), dim=-1)
+
+
+def completed_teacher(student_logp: torch.Tensor, teacher: SparseTeacher) -> torch.Tensor:
+    """The teacher's log-probabilities ``[c, V]`` (T = 1): its top k, and its tail mass spread like
+    the student's ``student_logp`` (log-softmax at T = 1; no gradient flows) over the other ids."""
+    t = student_logp.detach().clone()
+    tail_s = _tail(t, teacher.ids)
+    shift = torch.where(torch.isfinite(tail_s), teacher.tail - tail_s, float("-inf"))
+    t.copy_(student_logp.detach()).add_(shift.unsqueeze(1)).scatter_(1, teacher.ids, teacher.logprobs)
+    return t.clamp_(min=-1e4)  # no −inf: 0 · (−inf) would be NaN
+
+
+def sparse_token_kl(student_logits: torch.Tensor, teacher: SparseTeacher, *, temperature: float) -> torch.Tensor:
+    """Per-row forward KL ``[N]`` of ``[N, V]`` student logits against the completed teacher (autograd)."""
+    s = torch.log_softmax(student_logits.float(), dim=-1)
+    t = torch.log_softmax(completed_teacher(s, teacher) / temperature, dim=-1)
+    s_t = torch.log_softmax(s / temperature, dim=-1)
+    return (t.exp() * (t - s_t)).sum(-1)
+
+
+def naive_sparse_kl(h_s: torch.Tensor, w_s: torch.Tensor, teacher: SparseTeacher, weights: torch.Tensor, *,
+                    temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference with full logits and autograd: ``(Σ weights · per_token, per_token.detach())``."""
+    per_token = sparse_token_kl(h_s @ w_s.T, teacher, temperature=temperature)
+    return (per_token * weights).sum(), per_token.detach()
+
+
+def chunked_sparse_kl(h_s: torch.Tensor, w_s: torch.Tensor, teacher: SparseTeacher, weights: torch.Tensor, *,
+                      temperature: float, chunk_tokens: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """Same result as :func:`naive_sparse_kl` with at most ``chunk_tokens`` rows of logits at a time.
+
+    ``h_s`` [N, H] student hidden states at the target positions, ``w_s`` [V, H] the student's
+    output weight (either may require grad), ``weights`` [N] the reduction weights
+    (:func:`training.losses.token_weights`).
+    """
+    if len(teacher) != h_s.shape[0]:
+        raise ValueError(f"{len(teacher)} cached teacher tokens for {h_s.shape[0]} target tokens")
+    need_grad = torch.is_grad_enabled() and (h_s.requires_grad or w_s.requires_grad)
+    return _ChunkedSparseKL.apply(h_s, w_s, teacher.to(h_s.device), weights, temperature, chunk_tokens, need_grad)
+
+
+def _value_and_grad(z: torch.Tensor, teacher: SparseTeacher, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-row KL ``[c]`` and its gradient ``(q_s − q_t) / T`` with respect to the student logits
+    ``z`` [c, V] (consumed), in place on the chunk's fp32 buffers (about three ``[c, V]`` at a time)."""
+    s = torch.log_softmax(z, dim=-1)
+    del z
+    t = torch.log_softmax(completed_teacher(s, teacher).div_(temperature), dim=-1)
+    s = torch.log_softmax(s.div_(temperature), dim=-1)
+    p_t = t.exp()
+    values = torch.bmm(p_t.unsqueeze(1), t.sub_(s).unsqueeze(2)).view(-1)
+    del t
+    return values, s.exp_().sub_(p_t).div_(temperature)
+
+
+class _ChunkedSparseKL(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, h_s, w_s, teacher, weights, temperature, chunk_tokens, need_grad):
+        weights = weights.to(device=h_s.device, dtype=torch.float32)
+        per_token = torch.empty(h_s.shape[0], dtype=torch.float32, device=h_s.device)
+        grad_h = torch.zeros_like(h_s) if need_grad and ctx.needs_input_grad[0] else None
+        grad_w = torch.zeros_like(w_s) if need_grad and ctx.needs_input_grad[1] else None
+        for lo in range(0, h_s.shape[0], chunk_tokens):
+            rows = slice(lo, lo + chunk_tokens)
+            z = (h_s[rows] @ w_s.T).float()
+            if not need_grad:
+                per_token[rows] = sparse_token_kl(z, teacher.rows(rows), temperature=temperature)
+                continue
+            per_token[rows], g = _value_and_grad(z, teacher.rows(rows), temperature)
+            del z
+            g = g.to(h_s.dtype)
+            row_scale = weights[rows].unsqueeze(1)
+            if grad_h is not None:
+                grad_h[rows] = (g @ w_s).float() * row_scale
+            if grad_w is not None:
+                grad_w += g.T @ (h_s[rows].float() * row_scale).to(h_s.dtype)
+            del g
+        ctx.save_for_backward(grad_h, grad_w)
+        ctx.mark_non_differentiable(per_token)
+        return (per_token * weights).sum(), per_token
+
+    @staticmethod
+    def backward(ctx, grad_loss, _grad_per_token):
+        grad_h, grad_w = ctx.saved_tensors
+        out_h = None if grad_h is None else grad_h * grad_loss.to(grad_h.dtype)
+        out_w = None if grad_w is None else grad_w * grad_loss.to(grad_w.dtype)
+        return out_h, out_w, None, None, None, None, None
