@@ -41,6 +41,35 @@ def test_a_missing_dataset_fails_before_anything_is_written(base_and_adapter, tm
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_output_layer_adapter_on_tied_embeddings_merges_into_the_student_trained(tmp_path):
+    """SmolLM2 and Gemma tie the output layer to the input embeddings: the merged checkpoint must give
+    the trained student's logits and keep the base's input embeddings."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from training.config import LoraSettings
+    from training.model import add_lora
+
+    base = build_tiny_llama(tmp_path / "base", tied=True)
+    model = AutoModelForCausalLM.from_pretrained(base)
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
+    student = add_lora(model, LoraSettings(rank=4, dropout=0.0, output_layer=True))
+    torch.manual_seed(0)
+    for name, param in student.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.5)
+    student.save_pretrained(tmp_path / "adapter")
+    ids = torch.randint(0, 100, (1, 16))
+    with torch.no_grad():
+        expected = student.eval()(input_ids=ids).logits
+    merged = AutoModelForCausalLM.from_pretrained(merge(base, [tmp_path / "adapter"], tmp_path / "merged"))
+    with torch.no_grad():
+        got = merged(input_ids=ids).logits
+    assert torch.allclose(got, expected, atol=1e-4)
+    embeddings = AutoModelForCausalLM.from_pretrained(base).get_input_embeddings().weight
+    assert torch.equal(merged.get_input_embeddings().weight, embeddings)
+
+
 def test_a_failed_write_leaves_no_temporary_directory(tmp_path):
     def write(tmp):
         (tmp / "weights").write_bytes(b"x" * 100)

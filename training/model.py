@@ -29,6 +29,7 @@ def load_model(base: str | Path, adapters: Sequence[str | Path] = (), *, dtype: 
     model = AutoModelForCausalLM.from_pretrained(base, dtype=DTYPES[dtype])
     if not adapters:
         return model
+    untie_output_layer(model)  # an adapter may adapt the output layer
     if not stacked:
         for path in adapters:
             model = PeftModel.from_pretrained(model, path).merge_and_unload()
@@ -45,12 +46,29 @@ def add_lora(model: PreTrainedModel, settings: LoraSettings) -> PeftModel:
     """Wrap ``model`` with a fresh trainable LoRA adapter (B = 0, so it starts as the identity)."""
     targets: list[str] | str = settings.target_modules
     if settings.output_layer:
+        untie_output_layer(model)
         targets = sorted(_linear_leaf_names(model) | set(targets if isinstance(targets, list) else []))
     elif targets == "all-linear":
         targets = sorted(_linear_leaf_names(model) - {_output_name(model)})
     config = LoraConfig(r=settings.rank, lora_alpha=settings.lora_alpha, lora_dropout=settings.dropout,
                         target_modules=targets, task_type="CAUSAL_LM")
     return get_peft_model(model, config)
+
+
+def untie_output_layer(model: PreTrainedModel) -> None:
+    """Give the output layer its own copy of a weight it shares with the input embeddings.
+
+    Small models tie the two (SmolLM2, Gemma 3, Qwen2.5, Llama 3.2). An adapter on the output layer
+    changes only the output layer; merged into a tied weight it would change the input embeddings
+    too, so the merged model would not be the student that was trained. The checkpoint then saves
+    both matrices (``tie_word_embeddings: false``).
+    """
+    out, inp = model.get_output_embeddings(), model.get_input_embeddings()
+    if out is None or out.weight is not inp.weight:
+        return
+    out.weight = torch.nn.Parameter(out.weight.detach().clone(), requires_grad=out.weight.requires_grad)
+    for config in {id(c): c for c in (model.config, model.config.get_text_config())}.values():
+        config.tie_word_embeddings = False
 
 
 def _linear_leaf_names(model: PreTrainedModel) -> set[str]:

@@ -87,10 +87,11 @@ def build_tiny_tokenizer(directory: str | Path, vocab_texts: Sequence[str] = DEF
 
 def build_tiny_llama(directory: str | Path, vocab_texts: Sequence[str] = DEFAULT_TEXTS, hidden: int = 32,
                      layers: int = 2, vocab_size: int = 400, init_std: float = 0.3, seed: int = 0,
-                     style: str = "llama3") -> Path:
+                     style: str = "llama3", tied: bool = False) -> Path:
     """Save a random-initialised Llama model and its tokenizer under ``directory``; return the path.
 
-    ``init_std`` is large enough that the context visibly changes next-token distributions.
+    ``init_std`` is large enough that the context visibly changes next-token distributions; ``tied``
+    shares the output layer's weight with the input embeddings, as small real models do.
     """
     directory = Path(directory)
     tokenizer = build_tiny_tokenizer(directory, vocab_texts, vocab_size, style)
@@ -98,7 +99,7 @@ def build_tiny_llama(directory: str | Path, vocab_texts: Sequence[str] = DEFAULT
                          num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
                          max_position_embeddings=2048, bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                         tie_word_embeddings=False, initializer_range=init_std)
+                         tie_word_embeddings=tied, initializer_range=init_std)
     torch.manual_seed(seed)
     LlamaForCausalLM(config).save_pretrained(directory)
     return directory
