@@ -115,10 +115,12 @@ def test_kill_and_resume_reproduces_losses(setup):
     straight = setup["root"] / "straight"
     train(config_for(setup, straight, epochs=2, val_data=[]), progress=False)
     paused = setup["root"] / "paused"
-    config = config_for(setup, paused, epochs=2, val_data=[])
+    config = config_for(setup, paused, epochs=2, val_data=[], save_every=1, keep_checkpoints=1)
     assert train(config, stop_at_step=3, progress=False).name == "step-000003"
     assert not (paused / "adapter").exists()
+    assert [p.name for p in (paused / "checkpoints").iterdir()] == ["step-000003"]  # older ones deleted
     train(config, progress=False)
+    assert [p.name for p in (paused / "checkpoints").iterdir()] == ["step-000006"]
     expected, got = losses(straight), losses(paused)
     assert sorted(got) == list(range(1, 7))
     for step in range(4, 7):

@@ -56,8 +56,10 @@ def save_dir_atomic(final: Path, write: Any) -> Path:
 
 
 def save_checkpoint(root: Path, step: int, accelerator: Accelerator, model: torch.nn.Module,
-                    optimizer: torch.optim.Optimizer, scheduler: Any, state: dict[str, Any]) -> Path:
-    """Every process calls this (it gathers sharded state); the main process writes the directory."""
+                    optimizer: torch.optim.Optimizer, scheduler: Any, state: dict[str, Any],
+                    keep: int | None = None) -> Path:
+    """Every process calls this (it gathers sharded state); the main process writes the directory,
+    then deletes all but the newest ``keep`` checkpoints (``None``: none deleted)."""
     model_state = accelerator.get_state_dict(model)
     optim_state = get_optimizer_state_dict(model, _inner(optimizer),
                                            options=StateDictOptions(full_state_dict=True, cpu_offload=True))
@@ -71,12 +73,20 @@ def save_checkpoint(root: Path, step: int, accelerator: Accelerator, model: torc
             write_atomic(tmp / "state.json", json.dumps({"step": step, "processes": len(rngs), **state}, indent=1))
 
         save_dir_atomic(path, write)
+        if keep is not None:
+            for old in _checkpoints(root)[:-keep]:
+                shutil.rmtree(old)
     accelerator.wait_for_everyone()
     return path
 
 
+def _checkpoints(root: Path) -> list[Path]:
+    """The complete checkpoints under ``root``, oldest first."""
+    return sorted(p for p in root.glob(f"{PREFIX}*") if p.is_dir()) if root.exists() else []
+
+
 def latest_checkpoint(root: Path) -> Path | None:
-    steps = sorted(p for p in root.glob(f"{PREFIX}*") if p.is_dir()) if root.exists() else []
+    steps = _checkpoints(root)
     return steps[-1] if steps else None
 
 

@@ -83,6 +83,8 @@ class TrainConfig(Config):
     gradient_checkpointing: bool = False
     eval_every: int = Field(50, gt=0)
     save_every: int = Field(50, gt=0)
+    keep_checkpoints: int | None = Field(3, gt=0, description="the newest checkpoints kept; older ones are "
+                                         "deleted after each save (None keeps every one)")
     resume: bool = Field(True, description="continue from the newest checkpoint in output_dir")
     run_name: str | None = None
 

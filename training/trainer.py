@@ -158,7 +158,7 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
             validate(done)
         if done % config.save_every == 0 or done == end:
             save_checkpoint(checkpoints, done, accelerator, model, optimizer, scheduler,
-                            {"epoch": epoch, "loss": loss_value})
+                            {"epoch": epoch, "loss": loss_value}, keep=config.keep_checkpoints)
     bar.close()
     if metrics is not None:
         metrics.close()
