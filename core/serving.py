@@ -73,11 +73,21 @@ class ServeConfig(BaseModel):
 
 
 def commands(cfg: ServeConfig) -> list[tuple[dict[str, str], list[str]]]:
-    """One (environment, argv) per replica; replica i uses GPUs [i*tp, (i+1)*tp) and port+i."""
+    """One (environment, argv) per replica; replica i uses the i-th ``tensor_parallel`` GPUs and port+i.
+
+    The GPUs are those this process may use: ``CUDA_VISIBLE_DEVICES`` when set (a scheduler's
+    allocation, e.g. SLURM's), else 0, 1, ... .
+    """
     name = cfg.served_name or Path(cfg.model).name
+    need = cfg.replicas * cfg.tensor_parallel
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [g.strip() for g in visible.split(",") if g.strip()] if visible is not None else [str(g) for g in range(need)]
+    if not cfg.cpu and len(ids) < need:
+        raise ValueError(f"{cfg.replicas} replicas x tensor_parallel {cfg.tensor_parallel} need {need} GPUs; "
+                         f"CUDA_VISIBLE_DEVICES={visible!r} lists {len(ids)}")
     out = []
     for i in range(cfg.replicas):
-        gpus = ",".join(str(g) for g in range(i * cfg.tensor_parallel, (i + 1) * cfg.tensor_parallel))
+        gpus = ",".join(ids[i * cfg.tensor_parallel:(i + 1) * cfg.tensor_parallel])
         argv = [cfg.python, "-m", "vllm.entrypoints.openai.api_server", "--model", cfg.model,
                 "--served-model-name", name, "--host", cfg.host, "--port", str(cfg.port + i),
                 "--tensor-parallel-size", str(cfg.tensor_parallel), "--enable-prefix-caching",

@@ -14,7 +14,8 @@ from core.serving import ServeConfig, base_urls, commands, describe, start, stop
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_serve_commands_split_gpus_and_ports():
+def test_serve_commands_split_gpus_and_ports(monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     cfg = ServeConfig(model="/ckpt/round-2/merged", tensor_parallel=2, replicas=2, port=9000)
     (env0, argv0), (env1, argv1) = commands(cfg)
     assert (env0["CUDA_VISIBLE_DEVICES"], env1["CUDA_VISIBLE_DEVICES"]) == ("0,1", "2,3")
@@ -23,6 +24,14 @@ def test_serve_commands_split_gpus_and_ports():
     assert argv1[argv1.index("--port") + 1] == "9001" and argv1[argv1.index("--served-model-name") + 1] == "merged"
     assert base_urls(cfg) == ["http://127.0.0.1:9000/v1", "http://127.0.0.1:9001/v1"]
     assert "VLLM_API_KEY" in describe(cfg) and "--api-key" not in describe(cfg)
+
+
+def test_serve_commands_split_the_gpus_a_scheduler_allocated(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
+    cfg = ServeConfig(model="/m", tensor_parallel=2, replicas=2)
+    assert [env["CUDA_VISIBLE_DEVICES"] for env, _ in commands(cfg)] == ["4,5", "6,7"]
+    with pytest.raises(ValueError, match=r"3 replicas x tensor_parallel 2 need 6 GPUs; CUDA_VISIBLE_DEVICES='4,5,6,7' lists 4"):
+        commands(cfg.model_copy(update={"replicas": 3}))
 
 
 def test_serve_commands_on_cpu_size_the_kv_cache_and_threads():
