@@ -33,6 +33,7 @@ def run_task(
     """Run the built-in sample task once, printing each step as it completes."""
     from agent.loop import AgentConfig, run_episode
     from agent.render import LivePrinter, PromptPrinter
+    from agent.workspace import close_servers
     from core.config import load_config
     from core.llm.factory import ClientConfig
     from tasks import sample
@@ -47,8 +48,11 @@ def run_task(
 
     async def episode():
         async with llm:
-            return await run_episode(sample.episode(hints=hints, max_steps=max_steps), llm,
-                                     AgentConfig(temperature=0.0, max_tokens=max_tokens), on_step=printer)
+            try:
+                return await run_episode(sample.episode(hints=hints, max_steps=max_steps), llm,
+                                         AgentConfig(temperature=0.0, max_tokens=max_tokens), on_step=printer)
+            finally:
+                await close_servers()  # the workspace server process, and its socket
 
     traj = asyncio.run(episode())
     traj.outcome.score = sample.grade(traj.outcome.answer)

@@ -13,6 +13,7 @@ def _run_task(*args: str) -> str:
     out = subprocess.run([sys.executable, "-m", "mnm_cli", "run-task", *args], capture_output=True, text=True,
                          timeout=300, env={**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "always::ResourceWarning"})
     assert out.returncode == 0, out.stderr[-2000:]
+    assert "ResourceWarning" not in out.stderr, out.stderr[-2000:]  # sockets, the workspace server process
     assert "Unclosed client session" not in out.stderr and "Unclosed connector" not in out.stderr, out.stderr[-2000:]
     return out.stdout
 
