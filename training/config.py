@@ -63,8 +63,9 @@ class TrainConfig(Config):
     optim: OptimSettings = Field(default_factory=OptimSettings)
     loss: LossSettings = Field(default_factory=LossSettings)
     teacher_cache: Path | None = Field(None, description="a `mnm teacher-cache` directory covering train_data "
-                                       "and val_data: the loss reads its top-k teacher (training.sparse_kl) "
-                                       "and the teacher forward never runs; forward_kl only")
+                                       "and val_data, scored at loss.temperature and val_temperature: the loss "
+                                       "reads its top-k teacher (training.sparse_kl) and the teacher forward "
+                                       "never runs; forward_kl only")
 
     hint_dropout: float = Field(0.9, ge=0, le=1, description="chance each hint section is hidden from the student")
     val_hint_dropout: float = Field(1.0, ge=0, le=1, description="validation student: all hints hidden")
