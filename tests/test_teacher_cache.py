@@ -170,7 +170,7 @@ def _mnm(*args: str) -> subprocess.CompletedProcess:
                           timeout=600, env={**os.environ, "WANDB_MODE": "disabled"})
 
 
-def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path):
+def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path, caplog):
     """Model and context distillation in one round: another model with the same tokenizer teaches."""
     other = build_tiny_llama(tmp_path / "other", seed=1)
     done = _mnm("teacher-cache", setup["train"], setup["val"], "--out", tmp_path / "cache", "--student", setup["base"],
@@ -185,6 +185,7 @@ def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path):
     assert not torch.equal(cache.teacher(ids, 2.0).ids, own.ids[:, :50])  # the other model's distribution
     out = tmp_path / "train"
     trainer.train(config_for(setup, out, teacher_cache=str(tmp_path / "cache")), progress=False)
+    assert "k = 50 at loss.temperature 2.0 sees the teacher's tempered tail as one bucket" in caplog.text
     val = [r["kl"] for r in records(out) if r["kind"] == "val"]
     assert val[-1] < val[0]  # the student moves toward the other model
 

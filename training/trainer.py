@@ -205,6 +205,10 @@ def _teacher_cache(config: TrainConfig, tokenizer: Any, train: list[Item], val: 
         return None
     cache = TeacherCache(config.teacher_cache, [*config.train_data, *config.val_data], tokenizer)
     cache.check_temperature(config.loss.temperature, "loss.temperature")
+    if config.loss.temperature > 1 and cache.k < len(tokenizer):
+        log.warning("teacher cache %s: k = %d at loss.temperature %s sees the teacher's tempered tail as one "
+                    "bucket, which leaves large loss and gradient errors above T = 1 (README, 'A cached teacher'); "
+                    "k = vocabulary is exact", cache.dir, cache.k, config.loss.temperature)
     if val:
         cache.check_temperature(config.val_temperature, "val_temperature")
     for it in train + val:
