@@ -210,11 +210,15 @@ def test_a_cache_at_another_temperature_than_training_is_refused(setup, tmp_path
         trainer.train(config_for(setup, out, teacher_cache=str(cold)), progress=False)
     assert str(refused.value) == (f"teacher cache {cold} holds the teacher at temperature 1.0, training's "
                                   "loss.temperature is 2.0: rebuild the cache with `mnm teacher-cache --temperature "
-                                  "2.0` (local source; vLLM scores at 1.0 only) or set loss.temperature: 1.0")
+                                  "2.0` (local source; vLLM scores at 1.0 only), set loss.temperature: 1.0, or "
+                                  "allow the per-token approximation with teacher_cache_retemper: true")
     with pytest.raises(ConfigError, match="training's val_temperature is 2.0"):
         trainer.train(config_for(setup, out, teacher_cache=str(cold), loss={"temperature": 1.0}, val_temperature=2.0),
                       progress=False)
     assert not out.exists()
+    trainer.train(config_for(setup, out, teacher_cache=str(cold), teacher_cache_retemper=True, max_steps=1,
+                             val_data=[]), progress=False)
+    assert [r["kind"] for r in records(out)] == ["train"]
     meta = json.loads((cold / "teacher_cache.json").read_text())
     del meta["temperatures"]  # a cache built before caches recorded their temperature
     (cold / "teacher_cache.json").write_text(json.dumps(meta))

@@ -74,6 +74,24 @@ def test_equal_distributions_give_zero_and_a_mismatch_is_refused():
         chunked_sparse_kl(h, w, sparse_teacher(h @ w.T, 7, 1.0), torch.ones(10), temperature=2.0)
 
 
+@pytest.mark.parametrize("k", [5, V])
+def test_a_retempered_teacher_is_exact_at_full_vocabulary_and_matches_autograd(k):
+    h_s, w_s, h_t, w_t, weights = inputs(3)
+    teacher = sparse_teacher(h_t @ w_t.T, k, 1.0)
+    got, got_tokens = chunked_sparse_kl(h_s, w_s, teacher, weights, temperature=2.0, chunk_tokens=8, retemper=True)
+    if k == V:
+        ref, ref_tokens = naive_token_loss(h_s, w_s, h_t, w_t, torch.zeros(N, dtype=torch.long), weights,
+                                           kind="forward_kl", temperature=2.0)
+    else:
+        ref, ref_tokens = naive_sparse_kl(h_s, w_s, teacher, weights, temperature=2.0, retemper=True)
+        cached_at_2 = chunked_sparse_kl(h_s, w_s, sparse_teacher(h_t @ w_t.T, k, 2.0), weights, temperature=2.0)[0]
+        assert abs(cached_at_2.item() - got.item()) > 1e-4  # two different approximations below full k
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=0)
+    torch.testing.assert_close(got_tokens, ref_tokens, rtol=1e-4, atol=1e-6)
+    for g, r in zip(torch.autograd.grad(got, [h_s, w_s]), torch.autograd.grad(ref, [h_s, w_s]), strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+
+
 def test_teachers_at_several_temperatures_share_their_top_ids():
     logits = torch.randn(9, 40) * 3
     ids, logprobs, tail = sparse_teachers(logits, 5, [2.0, 1.0])

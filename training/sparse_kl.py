@@ -9,9 +9,10 @@ spreading ``m`` over the other ids in proportion to the student's tempered proba
 teacher's k ids. The loss is then exactly the KL over the k ids plus one tail bucket,
 ``Σ_topk p_t log(p_t / q_s) + m log(m / Q_s)``, with the bucket's gradient, on the tempered
 distributions; when k covers the vocabulary it is exactly today's forward KL at ``T``, values and
-gradients. A teacher scored at another temperature than the loss's is refused: tempering a T = 1
-cache per token is not the tempered teacher (measured on SmolLM2 at T = 2: 35–66 % loss error at
-k = 1000–20; ``benchmarking/perf/sparse_kl.py``).
+gradients. A teacher scored at another temperature ``T_c`` than the loss's is refused unless
+``retemper``: the teacher is then completed at ``T_c`` (like the student at ``T_c``) and both are
+tempered per token by ``T / T_c`` (what a vLLM cache, at T = 1 only, allows; exact at full k too,
+and below it about as far from the exact loss as a cache scored at T: ``benchmarking/perf/sparse_kl.py``).
 
 Reduction, weights and chunking as in :mod:`training.losses`: at most ``chunk_tokens`` rows of
 student logits at a time, their gradient taken at once (the completed teacher is a constant:
@@ -80,36 +81,48 @@ def completed_teacher(student_logp: torch.Tensor, teacher: SparseTeacher) -> tor
     return t.clamp_(min=-1e4)  # no −inf: 0 · (−inf) would be NaN
 
 
-def _check_temperature(teacher: SparseTeacher, temperature: float) -> None:
-    if teacher.temperature != temperature:
+def _check_temperature(teacher: SparseTeacher, temperature: float, retemper: bool) -> None:
+    if teacher.temperature != temperature and not retemper:
         raise ValueError(f"the cached teacher is at temperature {teacher.temperature}, the loss at {temperature}: "
-                         "score the teacher at the loss's temperature")
+                         "score the teacher at the loss's temperature (or retemper)")
 
 
-def sparse_token_kl(student_logits: torch.Tensor, teacher: SparseTeacher, *, temperature: float) -> torch.Tensor:
+def _log_probs(z: torch.Tensor, teacher: SparseTeacher, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The student's ``log_softmax(z / T)`` and the completed teacher's log-probabilities at ``T``
+    (completed at the teacher's temperature, then tempered per token if that differs); ``z`` is consumed."""
+    if teacher.temperature == temperature:
+        s = torch.log_softmax(z.div_(temperature), dim=-1)
+        return s, completed_teacher(s, teacher)
+    t = completed_teacher(torch.log_softmax(z / teacher.temperature, dim=-1), teacher)
+    t = torch.log_softmax(t.mul_(teacher.temperature / temperature), dim=-1)
+    return torch.log_softmax(z.div_(temperature), dim=-1), t
+
+
+def sparse_token_kl(student_logits: torch.Tensor, teacher: SparseTeacher, *, temperature: float,
+                    retemper: bool = False) -> torch.Tensor:
     """Per-row forward KL ``[N]`` of ``[N, V]`` student logits at ``temperature`` against the completed teacher (autograd)."""
-    _check_temperature(teacher, temperature)
-    s = torch.log_softmax(student_logits.float() / temperature, dim=-1)
-    t = completed_teacher(s, teacher)
+    _check_temperature(teacher, temperature, retemper)
+    s, t = _log_probs(student_logits.float().clone(), teacher, temperature)
     return (t.exp() * (t - s)).sum(-1)
 
 
 def naive_sparse_kl(h_s: torch.Tensor, w_s: torch.Tensor, teacher: SparseTeacher, weights: torch.Tensor, *,
-                    temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+                    temperature: float, retemper: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Reference with full logits and autograd: ``(Σ weights · per_token, per_token.detach())``."""
-    per_token = sparse_token_kl(h_s @ w_s.T, teacher, temperature=temperature)
+    per_token = sparse_token_kl(h_s @ w_s.T, teacher, temperature=temperature, retemper=retemper)
     return (per_token * weights).sum(), per_token.detach()
 
 
 def chunked_sparse_kl(h_s: torch.Tensor, w_s: torch.Tensor, teacher: SparseTeacher, weights: torch.Tensor, *,
-                      temperature: float, chunk_tokens: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+                      temperature: float, chunk_tokens: int = 256,
+                      retemper: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Same result as :func:`naive_sparse_kl` with at most ``chunk_tokens`` rows of logits at a time.
 
     ``h_s`` [N, H] student hidden states at the target positions, ``w_s`` [V, H] the student's
     output weight (either may require grad), ``weights`` [N] the reduction weights
-    (:func:`training.losses.token_weights`).
+    (:func:`training.losses.token_weights`); ``retemper`` allows a teacher at another temperature.
     """
-    _check_temperature(teacher, temperature)
+    _check_temperature(teacher, temperature, retemper)
     if len(teacher) != h_s.shape[0]:
         raise ValueError(f"{len(teacher)} cached teacher tokens for {h_s.shape[0]} target tokens")
     need_grad = torch.is_grad_enabled() and (h_s.requires_grad or w_s.requires_grad)
@@ -119,9 +132,8 @@ def chunked_sparse_kl(h_s: torch.Tensor, w_s: torch.Tensor, teacher: SparseTeach
 def _value_and_grad(z: torch.Tensor, teacher: SparseTeacher, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-row KL ``[c]`` and its gradient ``(q_s − p_t) / T`` with respect to the student logits
     ``z`` [c, V] (consumed), in place on the chunk's fp32 buffers (about three ``[c, V]`` at a time)."""
-    s = torch.log_softmax(z.div_(temperature), dim=-1)
+    s, t = _log_probs(z, teacher, temperature)
     del z
-    t = completed_teacher(s, teacher)
     p_t = t.exp()
     values = torch.bmm(p_t.unsqueeze(1), t.sub_(s).unsqueeze(2)).view(-1)
     del t
@@ -139,7 +151,7 @@ class _ChunkedSparseKL(torch.autograd.Function):
             rows = slice(lo, lo + chunk_tokens)
             z = (h_s[rows] @ w_s.T).float()
             if not need_grad:
-                per_token[rows] = sparse_token_kl(z, teacher.rows(rows), temperature=temperature)
+                per_token[rows] = sparse_token_kl(z, teacher.rows(rows), temperature=temperature, retemper=True)
                 continue
             per_token[rows], g = _value_and_grad(z, teacher.rows(rows), temperature)
             del z

@@ -236,19 +236,21 @@ class TeacherCache:
             raise DataError(f"teacher cache {self.dir} is stale for example {example_id}: its target tokens "
                             "differ from training's (chat template or tokenizer changed)")
 
-    def check_temperature(self, temperature: float, field: str) -> None:
-        """Raise :class:`ConfigError` unless the cache holds the teacher at ``temperature`` (training's ``field``)."""
-        if temperature not in self.temperatures:
-            held = " and ".join(map(str, self.temperatures))
-            raise ConfigError(f"teacher cache {self.dir} holds the teacher at temperature {held}, training's {field} "
-                              f"is {temperature}: rebuild the cache with `mnm teacher-cache --temperature "
-                              f"{temperature}` (local source; vLLM scores at 1.0 only) or set {field}: {held}")
+    def temperature_for(self, temperature: float, field: str, retemper: bool = False) -> float:
+        """The cached temperature to read for training's ``field`` at ``temperature``: that one, or with
+        ``retemper`` the cache's first (tempered per token by the loss); else :class:`ConfigError`."""
+        if temperature in self.temperatures or retemper:
+            return temperature if temperature in self.temperatures else self.temperatures[0]
+        held = " and ".join(map(str, self.temperatures))
+        raise ConfigError(f"teacher cache {self.dir} holds the teacher at temperature {held}, training's {field} "
+                          f"is {temperature}: rebuild the cache with `mnm teacher-cache --temperature {temperature}` "
+                          f"(local source; vLLM scores at 1.0 only), set {field}: {held}, or allow the per-token "
+                          "approximation with teacher_cache_retemper: true")
 
     def teacher(self, example_ids: Sequence[str], temperature: float) -> SparseTeacher:
         """The cached rows of the examples at ``temperature``, concatenated in order (as
         :func:`training.data.collate` lists targets)."""
-        self.check_temperature(temperature, "temperature")
-        t = self.temperatures.index(temperature)
+        t = self.temperatures.index(self.temperature_for(temperature, "temperature"))
         chunks = {name: [] for name in ARRAYS[:3]}
         for example_id in example_ids:
             r = self.rows[example_id]

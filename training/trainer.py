@@ -78,6 +78,8 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
     if not train_items:
         raise DataError(f"no training examples left in {config.train_data} (length limit, filters)")
     cache = _teacher_cache(config, tokenizer, train_items, val_items)
+    train_t = cache.temperature_for(config.loss.temperature, "loss.temperature",
+                                    config.teacher_cache_retemper) if cache else None
     out.mkdir(parents=True, exist_ok=True)
     if accelerator.is_main_process:
         write_atomic(out / "config.yaml", dump_config(config))
@@ -128,8 +130,7 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
             batch = collate(pairs, [train_items[i].example.group for i in indices], pad_id).to(accelerator.device)
             sync = contextlib.nullcontext() if j == len(micro) - 1 else accelerator.no_sync(model)
             with sync:
-                teacher = (cache.teacher([train_items[i].example.id for i in indices], config.loss.temperature)
-                           if cache else None)
+                teacher = cache.teacher([train_items[i].example.id for i in indices], train_t) if cache else None
                 loss, _ = batch_loss(model, peft_model, batch, config, samples_in_step=len(chosen), teacher=teacher)
                 if filler:
                     loss = loss * 0.0
@@ -204,13 +205,13 @@ def _teacher_cache(config: TrainConfig, tokenizer: Any, train: list[Item], val: 
     if config.teacher_cache is None:
         return None
     cache = TeacherCache(config.teacher_cache, [*config.train_data, *config.val_data], tokenizer)
-    cache.check_temperature(config.loss.temperature, "loss.temperature")
+    cache.temperature_for(config.loss.temperature, "loss.temperature", config.teacher_cache_retemper)
     if config.loss.temperature > 1 and cache.k < len(tokenizer):
         log.warning("teacher cache %s: k = %d at loss.temperature %s sees the teacher's tempered tail as one "
                     "bucket, which leaves large loss and gradient errors above T = 1 (README, 'A cached teacher'); "
                     "k = vocabulary is exact", cache.dir, cache.k, config.loss.temperature)
     if val:
-        cache.check_temperature(config.val_temperature, "val_temperature")
+        cache.temperature_for(config.val_temperature, "val_temperature", config.teacher_cache_retemper)
     for it in train + val:
         cache.check(it.example.id, it.teacher.target_ids)
     return cache
@@ -237,7 +238,7 @@ def batch_loss(model: torch.nn.Module, peft_model: PeftModel, batch: Batch, conf
     weights = token_weights(batch.target_counts, samples_in_step)
     if teacher is not None:
         return chunked_sparse_kl(h_s, w_s, teacher, weights, temperature=config.loss.temperature,
-                                 chunk_tokens=config.loss.chunk_tokens)
+                                 chunk_tokens=config.loss.chunk_tokens, retemper=config.teacher_cache_retemper)
     return chunked_token_loss(h_s, w_s, h_t, w_t.detach(), batch.labels, weights, kind=kind,
                               temperature=config.loss.temperature, chunk_tokens=config.loss.chunk_tokens)
 
@@ -247,7 +248,8 @@ def evaluate(model: torch.nn.Module, peft_model: PeftModel, items: list[Item], t
     """Validation KL(teacher ‖ student) at ``val_temperature`` and the student's token cross-entropy.
 
     With a teacher ``cache`` the KL is the sparse one (:mod:`training.sparse_kl`) against the teacher
-    the cache holds at ``val_temperature``, and no teacher forward runs.
+    the cache holds at ``val_temperature`` (or, with ``teacher_cache_retemper``, at its own, tempered
+    per token), and no teacher forward runs.
 
     Per-sample token means, averaged over samples: overall and per ``Example.group``.
     """
@@ -267,8 +269,9 @@ def evaluate(model: torch.nn.Module, peft_model: PeftModel, items: list[Item], t
             ones = torch.ones(len(batch.labels))
             opts = {"temperature": config.val_temperature, "chunk_tokens": config.loss.chunk_tokens}
             if cache is not None:
-                teacher = cache.teacher([it.example.id for it in chunk], config.val_temperature)
-                kl = chunked_sparse_kl(h_s, w_s, teacher, ones, **opts)
+                cached_t = cache.temperature_for(config.val_temperature, "val_temperature", config.teacher_cache_retemper)
+                kl = chunked_sparse_kl(h_s, w_s, cache.teacher([it.example.id for it in chunk], cached_t), ones,
+                                       retemper=config.teacher_cache_retemper, **opts)
             else:
                 kl = chunked_token_loss(h_s, w_s, h_t, w_t, batch.labels, ones, kind="forward_kl", **opts)
             per_token = {"kl": kl[1],
