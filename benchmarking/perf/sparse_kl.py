@@ -9,7 +9,7 @@
 #    against the exact full-vocabulary loss at k in ``KS``, for each temperature: relative error of
 #    the loss and of its gradient (over the LoRA parameters), with the cache scored at that
 #    temperature, and at T ≠ 1 the old way beside it (a T = 1 cache, completed like the student at
-#    T = 1, then both tempered per token; what a vLLM-sourced cache would give, and now refused);
+#    T = 1, then both tempered per token: ``teacher_cache_retemper``, what a vLLM cache allows);
 # 2. **training step**: the trainer's ``batch_loss`` + backward + AdamW on one batch of every
 #    example, today's (teacher forward) against the cached teacher at each k: student tokens per
 #    second (best of ``REPEATS``, variants alternating) and the step's peak memory above what was
@@ -40,11 +40,10 @@ from core.models import model_dir
 from tests.fakes.tiny_model import tiny_examples, write_examples
 from training.config import TrainConfig
 from training.data import collate, prepare
-from training.losses import token_weights
-from training.model import add_lora, load_model, output_weights
-from training.sparse_kl import SparseTeacher, completed_teacher
+from training.model import add_lora, load_model
+from training.sparse_kl import SparseTeacher
 from training.teacher_cache import LocalTeacher, TeacherCache, build_cache
-from training.trainer import batch_loss, hidden_pair
+from training.trainer import batch_loss
 
 MODEL: str | None = None  # a local checkpoint; None: the smollm2-135m-instruct that `mnm models` built
 EXAMPLES = 4
@@ -89,25 +88,17 @@ def teacher_of(s: dict, cache: TeacherCache | None, temperature: float) -> Spars
     return None if cache is None else cache.teacher([it.example.id for it in s["items"]], temperature).to(DEVICE)
 
 
-def grad_of(s: dict, loss: torch.Tensor) -> tuple[float, torch.Tensor]:
+def loss_and_grad(s: dict, cache: TeacherCache | None, temperature: float,
+                  cached_at: float | None = None) -> tuple[float, torch.Tensor]:
+    """The trainer's loss at ``temperature`` and its gradient: today's (no cache), or the cache read
+    at ``cached_at`` (default ``temperature``; another one is tempered per token, ``teacher_cache_retemper``)."""
+    cached_at = temperature if cached_at is None else cached_at
+    config = s["config"].model_copy(update={"loss": s["config"].loss.model_copy(update={"temperature": temperature}),
+                                            "teacher_cache_retemper": cached_at != temperature})
+    teacher = teacher_of(s, cache, cached_at)
+    loss, _ = batch_loss(s["model"], s["model"], s["batch"], config, len(s["items"]), teacher=teacher)
     params = [p for p in s["model"].parameters() if p.requires_grad]
     return loss.item(), torch.cat([g.flatten() for g in torch.autograd.grad(loss, params)])
-
-
-def loss_and_grad(s: dict, cache: TeacherCache | None, temperature: float) -> tuple[float, torch.Tensor]:
-    config = s["config"].model_copy(update={"loss": s["config"].loss.model_copy(update={"temperature": temperature})})
-    teacher = teacher_of(s, cache, temperature)
-    return grad_of(s, batch_loss(s["model"], s["model"], s["batch"], config, len(s["items"]), teacher=teacher)[0])
-
-
-def old_way_loss_and_grad(s: dict, cache: TeacherCache, temperature: float) -> tuple[float, torch.Tensor]:
-    """The loss before caches were scored at the training temperature: the T = 1 teacher completed
-    like the student at T = 1, then both tempered per token (full logits, autograd)."""
-    h_s, _ = hidden_pair(s["model"], s["model"], s["batch"], need_teacher=False)
-    z = (h_s @ output_weights(s["model"])[0].T).float()
-    t = torch.log_softmax(completed_teacher(torch.log_softmax(z, -1), teacher_of(s, cache, 1.0)) / temperature, -1)
-    per_token = (t.exp() * (t - torch.log_softmax(z / temperature, -1))).sum(-1)
-    return grad_of(s, (per_token * token_weights(s["batch"].target_counts, len(s["items"]))).sum())
 
 
 def errors(got: tuple[float, torch.Tensor], exact: tuple[float, torch.Tensor]) -> str:
@@ -126,7 +117,7 @@ def kl_errors(s: dict, cached: dict[int, TeacherCache], temperatures: tuple[floa
                   flush=True)
             if temperature != 1.0:
                 print(f"  k = {k:5d}, old way (T = 1 cache): "
-                      f"{errors(old_way_loss_and_grad(s, cache, temperature), exact)}", flush=True)
+                      f"{errors(loss_and_grad(s, cache, temperature, cached_at=1.0), exact)}", flush=True)
     s["model"].train()
 
 
