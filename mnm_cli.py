@@ -337,7 +337,7 @@ def teacher_cache(
         raise ConfigError("a vLLM teacher serves a merged checkpoint: merge the adapters first (`mnm merge`)")
     elif temperature and set(temperature) != {1.0}:
         raise ConfigError(f"--temperature {temperature}: vLLM's prompt log-probabilities are at temperature 1.0 only "
-                          "(train such a cache with loss.temperature: 1.0, or use --source local)")
+                          "(train such a cache with loss.temperature: 1.0 or teacher_cache_retemper: true, or use --source local)")
     else:  # the endpoint call lives in core/llm (training must not call an LLM endpoint)
         from core.llm.prompt_logprobs import VLLMPromptLogprobs
         from core.settings import get_settings
