@@ -321,18 +321,27 @@ def teacher_cache(
     k: Annotated[int, typer.Option(help="teacher log-probabilities kept per target token")] = 100,
     max_length: Annotated[int | None, typer.Option(help="skip longer teacher views (training's max_length)")] = None,
     dtype: Annotated[str, typer.Option(help="local: the teacher's dtype")] = "float32",
+    temperature: Annotated[list[float] | None, typer.Option(help="local: a temperature to score the teacher at, "
+                           "repeatable: training's loss.temperature and val_temperature (default: their defaults); "
+                           "vLLM scores at 1.0 only")] = None,
 ) -> None:
     """Score every example's target tokens once with the teacher (top-k + tail) for training's teacher_cache."""
     from core.errors import ConfigError
+    from training.config import LossSettings, TrainConfig
     from training.teacher_cache import LocalTeacher, build_cache
 
     teacher = teacher or student
     if source not in ("local", "vllm"):
         raise ConfigError(f"--source is local or vllm, not {source!r}")
     if source == "local":
-        src = LocalTeacher(teacher, adapter or [], dtype=dtype)
+        temperatures = temperature or [LossSettings.model_fields["temperature"].default,
+                                       TrainConfig.model_fields["val_temperature"].default]
+        src = LocalTeacher(teacher, adapter or [], temperatures=temperatures, dtype=dtype)
     elif adapter:
         raise ConfigError("a vLLM teacher serves a merged checkpoint: merge the adapters first (`mnm merge`)")
+    elif temperature and set(temperature) != {1.0}:
+        raise ConfigError(f"--temperature {temperature}: vLLM's prompt log-probabilities are at temperature 1.0 only "
+                          "(train such a cache with loss.temperature: 1.0 or teacher_cache_retemper: true, or use --source local)")
     else:  # the endpoint call lives in core/llm (training must not call an LLM endpoint)
         from core.llm.prompt_logprobs import VLLMPromptLogprobs
         from core.settings import get_settings

@@ -1,6 +1,6 @@
 """Teacher cache on the tiny model: the cached-teacher loss equals today's at k = vocabulary (values
-and gradients), training with it never runs the teacher forward, the build resumes, and stale,
-incomplete or foreign-tokenizer caches are refused."""
+and gradients) at the training temperature T = 2, training with it never runs the teacher forward,
+the build resumes, and stale, incomplete, foreign-tokenizer or other-temperature caches are refused."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def setup(tmp_path_factory):
     examples = tiny_examples(8)
     train, val = write_examples(root / "train.jsonl", examples[:6]), write_examples(root / "val.jsonl", examples[6:])
     vocab = len(AutoTokenizer.from_pretrained(base))
-    cache = build_cache([train, val], root / "cache", LocalTeacher(base), student_model=base, teacher_tokenizer=base,
-                        k=vocab, progress=False)
+    cache = build_cache([train, val], root / "cache", LocalTeacher(base, temperatures=[2.0, 1.0]), student_model=base,
+                        teacher_tokenizer=base, k=vocab, progress=False)
     return {"root": root, "base": base, "train": train, "val": val, "cache": cache, "vocab": vocab}
 
 
@@ -56,9 +56,10 @@ def test_cached_loss_equals_todays_loss_at_full_vocabulary(setup):
             p.data.normal_(0, 0.1)
     batch = collate([(it.student(tokenizer, 0.9, 0, 0), it.teacher) for it in items], ["g"] * 3, 0)
     trained = [p for p in model.parameters() if p.requires_grad]
+    assert config.loss.temperature == 2.0 and cache.temperatures == (2.0, 1.0)
     today, today_tokens = trainer.batch_loss(model, model, batch, config, samples_in_step=3)
     cached, cached_tokens = trainer.batch_loss(model, model, batch, config, samples_in_step=3,
-                                               teacher=cache.teacher([it.example.id for it in items]))
+                                               teacher=cache.teacher([it.example.id for it in items], 2.0))
     assert today.item() > 1e-3
     torch.testing.assert_close(cached, today, rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(cached_tokens, today_tokens, rtol=1e-4, atol=1e-6)
@@ -78,7 +79,7 @@ def test_training_reads_the_cache_and_never_runs_the_teacher(setup, monkeypatch)
     out = setup["root"] / "train-cached"
     assert trainer.train(config_for(setup, out), progress=False).exists()
     assert teacher_passes and not any(teacher_passes)
-    today = setup["root"] / "train-today"
+    today = setup["root"] / "train-today"  # training at T = 2, validation at T = 1, as without a cache
     trainer.train(config_for(setup, today, teacher_cache=None), progress=False)
     assert any(teacher_passes)
     cached, uncached = records(out), records(today)  # same seed, k = vocabulary: the same run
@@ -106,19 +107,22 @@ def test_build_resumes_after_an_interruption(setup):
     opts = {"student_model": setup["base"], "teacher_tokenizer": setup["base"], "k": 7, "shard_examples": 2,
             "progress": False}
     with pytest.raises(KeyboardInterrupt):
-        build_cache([setup["train"]], out, Failing(setup["base"]), **opts)
+        build_cache([setup["train"]], out, Failing(setup["base"], temperatures=[1.0]), **opts)
     with pytest.raises(DataError, match="incomplete"):
         TeacherCache(out, [setup["train"]], AutoTokenizer.from_pretrained(setup["base"]))
     assert len(list(out.glob("part-*"))) == 1
-    build_cache([setup["train"]], out, LocalTeacher(setup["base"]), **opts)
-    whole = build_cache([setup["train"]], setup["root"] / "whole", LocalTeacher(setup["base"]), **opts)
+    build_cache([setup["train"]], out, LocalTeacher(setup["base"], temperatures=[1.0]), **opts)
+    whole = build_cache([setup["train"]], setup["root"] / "whole", LocalTeacher(setup["base"], temperatures=[1.0]),
+                        **opts)
     tokenizer = AutoTokenizer.from_pretrained(setup["base"])
     ids = [e.id for e in load_examples([setup["train"]])]
     a, b = TeacherCache(out, [setup["train"]], tokenizer), TeacherCache(whole, [setup["train"]], tokenizer)
     for field in ("ids", "logprobs", "tail"):
-        assert torch.equal(getattr(a.teacher(ids), field), getattr(b.teacher(ids), field))
+        assert torch.equal(getattr(a.teacher(ids, 1.0), field), getattr(b.teacher(ids, 1.0), field))
     with pytest.raises(ConfigError, match="different k"):
-        build_cache([setup["train"]], out, LocalTeacher(setup["base"]), **{**opts, "k": 8})
+        build_cache([setup["train"]], out, LocalTeacher(setup["base"], temperatures=[1.0]), **{**opts, "k": 8})
+    with pytest.raises(ConfigError, match="different temperatures"):
+        build_cache([setup["train"]], out, LocalTeacher(setup["base"], temperatures=[2.0]), **opts)
 
 
 def test_stale_or_foreign_caches_are_refused(setup, tmp_path):
@@ -134,7 +138,7 @@ def test_stale_or_foreign_caches_are_refused(setup, tmp_path):
     with pytest.raises(ConfigError, match="another tokenizer"):
         TeacherCache(setup["cache"], [setup["train"]], other)
     copy = tmp_path / "copy"
-    build_cache([changed], copy, LocalTeacher(setup["base"]), student_model=setup["base"],
+    build_cache([changed], copy, LocalTeacher(setup["base"], temperatures=[1.0]), student_model=setup["base"],
                 teacher_tokenizer=setup["base"], k=3, progress=False)
     with changed.open("a") as f:
         f.write(setup["val"].read_text())
@@ -166,7 +170,7 @@ def _mnm(*args: str) -> subprocess.CompletedProcess:
                           timeout=600, env={**os.environ, "WANDB_MODE": "disabled"})
 
 
-def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path):
+def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path, caplog):
     """Model and context distillation in one round: another model with the same tokenizer teaches."""
     other = build_tiny_llama(tmp_path / "other", seed=1)
     done = _mnm("teacher-cache", setup["train"], setup["val"], "--out", tmp_path / "cache", "--student", setup["base"],
@@ -175,11 +179,13 @@ def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(setup["base"])
     cache = TeacherCache(tmp_path / "cache", [setup["train"], setup["val"]], tokenizer)
     assert cache.meta["teacher"]["model"]["path"] == str(other.resolve()) and cache.k == 50
+    assert cache.meta["temperatures"] == [2.0, 1.0]  # by default training's loss and validation temperatures
     ids = [e.id for e in load_examples([setup["train"]])]
-    own = TeacherCache(setup["cache"], [setup["train"]], tokenizer).teacher(ids)
-    assert not torch.equal(cache.teacher(ids).ids, own.ids[:, :50])  # the other model's distribution
+    own = TeacherCache(setup["cache"], [setup["train"]], tokenizer).teacher(ids, 2.0)
+    assert not torch.equal(cache.teacher(ids, 2.0).ids, own.ids[:, :50])  # the other model's distribution
     out = tmp_path / "train"
     trainer.train(config_for(setup, out, teacher_cache=str(tmp_path / "cache")), progress=False)
+    assert "k = 50 at loss.temperature 2.0 sees the teacher's tempered tail as one bucket" in caplog.text
     val = [r["kl"] for r in records(out) if r["kind"] == "val"]
     assert val[-1] < val[0]  # the student moves toward the other model
 
@@ -189,6 +195,35 @@ def test_cli_a_different_teacher_model_and_a_foreign_tokenizer(setup, tmp_path):
     assert refused.returncode == 2 and not (tmp_path / "refused").exists()
     assert refused.stderr.strip().count("\n") == 0
     assert f"teacher {foreign} and student {setup['base']} have different tokenizers" in refused.stderr
+    hot = _mnm("teacher-cache", setup["train"], "--out", tmp_path / "hot", "--student", setup["base"],
+               "--source", "vllm", "--url", "http://127.0.0.1:9/v1", "--temperature", 2)
+    assert hot.returncode == 2 and not (tmp_path / "hot").exists() and hot.stderr.strip().count("\n") == 0
+    assert "vLLM's prompt log-probabilities are at temperature 1.0 only" in hot.stderr
+
+
+def test_a_cache_at_another_temperature_than_training_is_refused(setup, tmp_path):
+    cold = build_cache([setup["train"], setup["val"]], tmp_path / "cold", LocalTeacher(setup["base"], temperatures=[1.0]),
+                       student_model=setup["base"], teacher_tokenizer=setup["base"], k=3, progress=False)
+    assert json.loads((cold / "teacher_cache.json").read_text())["temperatures"] == [1.0]
+    out = tmp_path / "out"
+    with pytest.raises(ConfigError) as refused:
+        trainer.train(config_for(setup, out, teacher_cache=str(cold)), progress=False)
+    assert str(refused.value) == (f"teacher cache {cold} holds the teacher at temperature 1.0, training's "
+                                  "loss.temperature is 2.0: rebuild the cache with `mnm teacher-cache --temperature "
+                                  "2.0` (local source; vLLM scores at 1.0 only), set loss.temperature: 1.0, or "
+                                  "allow the per-token approximation with teacher_cache_retemper: true")
+    with pytest.raises(ConfigError, match="training's val_temperature is 2.0"):
+        trainer.train(config_for(setup, out, teacher_cache=str(cold), loss={"temperature": 1.0}, val_temperature=2.0),
+                      progress=False)
+    assert not out.exists()
+    trainer.train(config_for(setup, out, teacher_cache=str(cold), teacher_cache_retemper=True, max_steps=1,
+                             val_data=[]), progress=False)
+    assert [r["kind"] for r in records(out)] == ["train"]
+    meta = json.loads((cold / "teacher_cache.json").read_text())
+    del meta["temperatures"]  # a cache built before caches recorded their temperature
+    (cold / "teacher_cache.json").write_text(json.dumps(meta))
+    with pytest.raises(DataError, match="does not record its temperature"):
+        TeacherCache(cold, [setup["train"]], AutoTokenizer.from_pretrained(setup["base"]))
 
 
 def test_vllm_prompt_logprobs_keep_the_top_k_not_the_prompt_token():

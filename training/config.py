@@ -63,8 +63,12 @@ class TrainConfig(Config):
     optim: OptimSettings = Field(default_factory=OptimSettings)
     loss: LossSettings = Field(default_factory=LossSettings)
     teacher_cache: Path | None = Field(None, description="a `mnm teacher-cache` directory covering train_data "
-                                       "and val_data: the loss reads its top-k teacher (training.sparse_kl) "
-                                       "and the teacher forward never runs; forward_kl only")
+                                       "and val_data, scored at loss.temperature and val_temperature: the loss "
+                                       "reads its top-k teacher (training.sparse_kl) and the teacher forward "
+                                       "never runs; forward_kl only")
+    teacher_cache_retemper: bool = Field(False, description="use a teacher_cache scored at another temperature "
+                                         "(vLLM: 1.0 only) by tempering its completed teacher per token: exact at "
+                                         "full k, approximate below (README, 'A cached teacher')")
 
     hint_dropout: float = Field(0.9, ge=0, le=1, description="chance each hint section is hidden from the student")
     val_hint_dropout: float = Field(1.0, ge=0, le=1, description="validation student: all hints hidden")
@@ -94,6 +98,8 @@ class TrainConfig(Config):
             raise ValueError("train_data is empty")
         if self.global_batch is not None and self.grad_accum != 1:
             raise ValueError("set global_batch or grad_accum, not both (global_batch derives grad_accum)")
+        if self.teacher_cache_retemper and self.teacher_cache is None:
+            raise ValueError("teacher_cache_retemper without a teacher_cache")
         if self.teacher_cache is not None and self.loss.kind != "forward_kl":
             raise ValueError(f"teacher_cache gives a sparse teacher for forward_kl only, not loss.kind {self.loss.kind}")
         return self

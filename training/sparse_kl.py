@@ -1,25 +1,27 @@
 """Forward KL against a sparse (cached) teacher: its top-k log-probabilities plus one tail bucket.
 
-A cached teacher token is ``k`` token ids with their log-probabilities at temperature 1 and the
-log of the remaining (tail) mass ``m = 1 - Σ p_topk`` (−inf when the k ids cover the vocabulary).
-The teacher is completed to the whole vocabulary by spreading ``m`` over the other ids in
-proportion to the student's own probabilities there (detached, T = 1): ``p_t(j) = m · p_s(j) / P_s``,
-``P_s`` = the student's mass outside the teacher's k ids. At T = 1 the loss is then exactly the
-KL over the k ids plus one tail bucket, ``Σ_topk p_t log(p_t / p_s) + m log(m / P_s)``, with the
-bucket's gradient. At T ≠ 1 both completed distributions are tempered per token, as
-:func:`training.losses.token_divergence` does. The alternative, tempering the k + 1 outcomes
-(the tail as one token), was measured once (SmolLM2-135M, the benchmark's data, gradients with respect
-to the hidden states): a smaller loss error at T = 2 but a far worse gradient, cosine 0.71 against
-0.985 here at k = 100. ``benchmarking/perf/sparse_kl.py`` measures this loss's errors.
-When k covers the vocabulary this is exactly today's forward KL, values and gradients.
+A cached teacher token is ``k`` token ids with their log-probabilities at the teacher's temperature
+``T`` (``log_softmax(logits / T)``, the training temperature) and the log of the remaining (tail)
+mass ``m = 1 - Σ p_topk`` at ``T`` (−inf when the k ids cover the vocabulary). The student is
+tempered in full, ``q_s = softmax(z / T)``, and the teacher is completed to the whole vocabulary by
+spreading ``m`` over the other ids in proportion to the student's tempered probabilities there
+(detached): ``p_t(j) = m · q_s(j) / Q_s``, ``Q_s`` = the student's tempered mass outside the
+teacher's k ids. The loss is then exactly the KL over the k ids plus one tail bucket,
+``Σ_topk p_t log(p_t / q_s) + m log(m / Q_s)``, with the bucket's gradient, on the tempered
+distributions; when k covers the vocabulary it is exactly today's forward KL at ``T``, values and
+gradients. A teacher scored at another temperature ``T_c`` than the loss's is refused unless
+``retemper``: the teacher is then completed at ``T_c`` (like the student at ``T_c``) and both are
+tempered per token by ``T / T_c`` (what a vLLM cache, at T = 1 only, allows; exact at full k too,
+and below it about as far from the exact loss as a cache scored at T: ``benchmarking/perf/sparse_kl.py``).
 
 Reduction, weights and chunking as in :mod:`training.losses`: at most ``chunk_tokens`` rows of
 student logits at a time, their gradient taken at once (the completed teacher is a constant:
-∂KL/∂z = (q_s − q_t) / T), so no ``[N, V]`` tensor exists and no teacher forward runs.
+∂KL/∂z = (q_s − p_t) / T), so no ``[N, V]`` tensor exists and no teacher forward runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -27,28 +29,41 @@ import torch
 
 @dataclass
 class SparseTeacher:
-    """Per target token: ``ids`` [N, k] (int64), ``logprobs`` [N, k] and ``tail`` [N] (fp32, T = 1)."""
+    """Per target token: ``ids`` [N, k] (int64), ``logprobs`` [N, k] and ``tail`` [N] (fp32), all at
+    ``temperature``."""
 
     ids: torch.Tensor
     logprobs: torch.Tensor
     tail: torch.Tensor
+    temperature: float
 
     def __len__(self) -> int:
         return self.ids.shape[0]
 
     def rows(self, rows: slice) -> SparseTeacher:
-        return SparseTeacher(self.ids[rows], self.logprobs[rows], self.tail[rows])
+        return SparseTeacher(self.ids[rows], self.logprobs[rows], self.tail[rows], self.temperature)
 
     def to(self, device: torch.device) -> SparseTeacher:
         return SparseTeacher(self.ids.to(device, torch.long), self.logprobs.to(device, torch.float32),
-                             self.tail.to(device, torch.float32))
+                             self.tail.to(device, torch.float32), self.temperature)
 
 
-def sparse_teacher(logits: torch.Tensor, k: int) -> SparseTeacher:
-    """The top-``k`` log-probabilities (T = 1, fp32) of ``[N, V]`` logits and the log tail mass."""
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    top, ids = logp.topk(min(k, logp.shape[-1]), dim=-1)
-    return SparseTeacher(ids, top, _tail(logp, ids))
+def sparse_teacher(logits: torch.Tensor, k: int, temperature: float) -> SparseTeacher:
+    """The top-``k`` log-probabilities (fp32) of ``[N, V]`` logits at ``temperature`` and the log tail mass."""
+    ids, logprobs, tail = sparse_teachers(logits, k, [temperature])
+    return SparseTeacher(ids, logprobs[:, 0], tail[:, 0], temperature)
+
+
+def sparse_teachers(logits: torch.Tensor, k: int, temperatures: Sequence[float]) -> tuple[torch.Tensor, ...]:
+    """``ids`` [N, k], ``logprobs`` [N, t, k] and ``tail`` [N, t] at each of ``temperatures``: the
+    top k ids are the same at every temperature (dividing logits by T > 0 keeps their order)."""
+    ids = logits.topk(min(k, logits.shape[-1]), dim=-1).indices
+    logprobs, tails = [], []
+    for temperature in temperatures:
+        logp = torch.log_softmax(logits.float() / temperature, dim=-1)
+        logprobs.append(logp.gather(1, ids))
+        tails.append(_tail(logp, ids))
+    return ids, torch.stack(logprobs, 1), torch.stack(tails, 1)
 
 
 def _tail(logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
@@ -57,8 +72,8 @@ def _tail(logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
 
 
 def completed_teacher(student_logp: torch.Tensor, teacher: SparseTeacher) -> torch.Tensor:
-    """The teacher's log-probabilities ``[c, V]`` (T = 1): its top k, and its tail mass spread like
-    the student's ``student_logp`` (log-softmax at T = 1; no gradient flows) over the other ids."""
+    """The teacher's log-probabilities ``[c, V]``: its top k, and its tail mass spread like the
+    student's ``student_logp`` (log-softmax at the teacher's temperature; no gradient flows) over the other ids."""
     t = student_logp.detach().clone()
     tail_s = _tail(t, teacher.ids)
     shift = torch.where(torch.isfinite(tail_s), teacher.tail - tail_s, float("-inf"))
@@ -66,29 +81,48 @@ def completed_teacher(student_logp: torch.Tensor, teacher: SparseTeacher) -> tor
     return t.clamp_(min=-1e4)  # no −inf: 0 · (−inf) would be NaN
 
 
-def sparse_token_kl(student_logits: torch.Tensor, teacher: SparseTeacher, *, temperature: float) -> torch.Tensor:
-    """Per-row forward KL ``[N]`` of ``[N, V]`` student logits against the completed teacher (autograd)."""
-    s = torch.log_softmax(student_logits.float(), dim=-1)
-    t = torch.log_softmax(completed_teacher(s, teacher) / temperature, dim=-1)
-    s_t = torch.log_softmax(s / temperature, dim=-1)
-    return (t.exp() * (t - s_t)).sum(-1)
+def _check_temperature(teacher: SparseTeacher, temperature: float, retemper: bool) -> None:
+    if teacher.temperature != temperature and not retemper:
+        raise ValueError(f"the cached teacher is at temperature {teacher.temperature}, the loss at {temperature}: "
+                         "score the teacher at the loss's temperature (or retemper)")
+
+
+def _log_probs(z: torch.Tensor, teacher: SparseTeacher, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The student's ``log_softmax(z / T)`` and the completed teacher's log-probabilities at ``T``
+    (completed at the teacher's temperature, then tempered per token if that differs); ``z`` is consumed."""
+    if teacher.temperature == temperature:
+        s = torch.log_softmax(z.div_(temperature), dim=-1)
+        return s, completed_teacher(s, teacher)
+    t = completed_teacher(torch.log_softmax(z / teacher.temperature, dim=-1), teacher)
+    t = torch.log_softmax(t.mul_(teacher.temperature / temperature), dim=-1)
+    return torch.log_softmax(z.div_(temperature), dim=-1), t
+
+
+def sparse_token_kl(student_logits: torch.Tensor, teacher: SparseTeacher, *, temperature: float,
+                    retemper: bool = False) -> torch.Tensor:
+    """Per-row forward KL ``[N]`` of ``[N, V]`` student logits at ``temperature`` against the completed teacher (autograd)."""
+    _check_temperature(teacher, temperature, retemper)
+    s, t = _log_probs(student_logits.float().clone(), teacher, temperature)
+    return (t.exp() * (t - s)).sum(-1)
 
 
 def naive_sparse_kl(h_s: torch.Tensor, w_s: torch.Tensor, teacher: SparseTeacher, weights: torch.Tensor, *,
-                    temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+                    temperature: float, retemper: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Reference with full logits and autograd: ``(Σ weights · per_token, per_token.detach())``."""
-    per_token = sparse_token_kl(h_s @ w_s.T, teacher, temperature=temperature)
+    per_token = sparse_token_kl(h_s @ w_s.T, teacher, temperature=temperature, retemper=retemper)
     return (per_token * weights).sum(), per_token.detach()
 
 
 def chunked_sparse_kl(h_s: torch.Tensor, w_s: torch.Tensor, teacher: SparseTeacher, weights: torch.Tensor, *,
-                      temperature: float, chunk_tokens: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+                      temperature: float, chunk_tokens: int = 256,
+                      retemper: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Same result as :func:`naive_sparse_kl` with at most ``chunk_tokens`` rows of logits at a time.
 
     ``h_s`` [N, H] student hidden states at the target positions, ``w_s`` [V, H] the student's
     output weight (either may require grad), ``weights`` [N] the reduction weights
-    (:func:`training.losses.token_weights`).
+    (:func:`training.losses.token_weights`); ``retemper`` allows a teacher at another temperature.
     """
+    _check_temperature(teacher, temperature, retemper)
     if len(teacher) != h_s.shape[0]:
         raise ValueError(f"{len(teacher)} cached teacher tokens for {h_s.shape[0]} target tokens")
     need_grad = torch.is_grad_enabled() and (h_s.requires_grad or w_s.requires_grad)
@@ -96,12 +130,10 @@ def chunked_sparse_kl(h_s: torch.Tensor, w_s: torch.Tensor, teacher: SparseTeach
 
 
 def _value_and_grad(z: torch.Tensor, teacher: SparseTeacher, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-row KL ``[c]`` and its gradient ``(q_s − q_t) / T`` with respect to the student logits
+    """Per-row KL ``[c]`` and its gradient ``(q_s − p_t) / T`` with respect to the student logits
     ``z`` [c, V] (consumed), in place on the chunk's fp32 buffers (about three ``[c, V]`` at a time)."""
-    s = torch.log_softmax(z, dim=-1)
+    s, t = _log_probs(z, teacher, temperature)
     del z
-    t = torch.log_softmax(completed_teacher(s, teacher).div_(temperature), dim=-1)
-    s = torch.log_softmax(s.div_(temperature), dim=-1)
     p_t = t.exp()
     values = torch.bmm(p_t.unsqueeze(1), t.sub_(s).unsqueeze(2)).view(-1)
     del t
@@ -119,7 +151,7 @@ class _ChunkedSparseKL(torch.autograd.Function):
             rows = slice(lo, lo + chunk_tokens)
             z = (h_s[rows] @ w_s.T).float()
             if not need_grad:
-                per_token[rows] = sparse_token_kl(z, teacher.rows(rows), temperature=temperature)
+                per_token[rows] = sparse_token_kl(z, teacher.rows(rows), temperature=temperature, retemper=True)
                 continue
             per_token[rows], g = _value_and_grad(z, teacher.rows(rows), temperature)
             del z

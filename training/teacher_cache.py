@@ -2,22 +2,26 @@
 
 For every example, one scoring pass of the teacher view (:func:`training.sequences.encode`, the
 token ids training uses) gives, per target token, the teacher's top-k token ids, their
-log-probabilities at temperature 1 and the log tail mass (:class:`training.sparse_kl.SparseTeacher`).
+log-probabilities and the log tail mass (:class:`training.sparse_kl.SparseTeacher`) at each of the
+source's temperatures: training's ``loss.temperature`` and ``val_temperature`` (the trainer refuses a
+cache without them). The top k ids are the same at every temperature; the log-probabilities and
+the tail are not, and the tail at T needs the whole vocabulary, so each T is scored, not derived.
 Two sources: the in-process model (:class:`LocalTeacher`: a checkpoint, earlier adapters merged,
 as the trainer's teacher with the new adapter disabled) and a vLLM server's ``/v1/completions``
 with ``prompt_logprobs`` (:class:`core.llm.prompt_logprobs.VLLMPromptLogprobs`: the endpoint call
-lives with the LLM backends in ``core/``). The teacher may be another model than the student's
+lives with the LLM backends in ``core/``; vLLM's prompt log-probabilities are at temperature 1 only,
+so its caches serve training at T = 1). The teacher may be another model than the student's
 base (model and context distillation in one round) as long as its tokenizer has the same
 vocabulary and ids.
 
 Layout of a cache directory::
 
-    teacher_cache.json        provenance: source, teacher, k, vocabulary digest, dataset digests, complete
+    teacher_cache.json        provenance: source, teacher, k, temperatures, vocabulary digest, dataset digests, complete
     part-00000/               one shard per ``shard_examples`` examples, written to a temporary name and renamed
         examples.json         [{"id", "tokens"}] in row order
         ids.npy               int32 [n, k]    the teacher's top-k token ids
-        logprobs.npy          float32 [n, k]  their log-probabilities (T = 1)
-        tail.npy              float32 [n]     log(1 - Σ p_topk), -inf when k covers the vocabulary
+        logprobs.npy          float32 [n, t, k]  their log-probabilities at each of the t temperatures
+        tail.npy              float32 [n, t]  log(1 - Σ p_topk) at each temperature, -inf when k covers the vocabulary
         labels.npy            int32 [n]       the target token ids scored (checked against training's)
 
 Why ``.npy``: fixed-width arrays that numpy memory-maps (``mmap_mode="r"``) with no new dependency,
@@ -47,7 +51,7 @@ from core.provenance import describe_datasets, describe_model, stamp
 from core.store import write_atomic
 from training.data import load_examples
 from training.sequences import Encoded, encode
-from training.sparse_kl import SparseTeacher, sparse_teacher
+from training.sparse_kl import SparseTeacher, sparse_teachers
 
 META = "teacher_cache.json"
 ARRAYS = ("ids", "logprobs", "tail", "labels")
@@ -71,9 +75,12 @@ def check_same_tokenizer(teacher: Any, student: Any, teacher_name: str, student_
 
 
 class TeacherSource(Protocol):
-    """Scores a token sequence: the top-k ids, their log-probabilities and the log tail mass of the
-    token at each of ``positions`` given the tokens before it (:class:`LocalTeacher`, or
-    :class:`core.llm.prompt_logprobs.VLLMPromptLogprobs` for a vLLM server)."""
+    """Scores a token sequence: the top-k ids [n, k], their log-probabilities [n, t, k] and the log
+    tail mass [n, t] at each of its ``temperatures`` of the token at each of ``positions`` given the
+    tokens before it (:class:`LocalTeacher`, or :class:`core.llm.prompt_logprobs.VLLMPromptLogprobs`
+    for a vLLM server)."""
+
+    temperatures: tuple[float, ...]
 
     def describe(self) -> dict[str, Any]: ...
 
@@ -81,13 +88,16 @@ class TeacherSource(Protocol):
 
 
 class LocalTeacher:
-    """The teacher in this process: ``model`` with ``adapters`` merged (the round's base), no LoRA;
-    loaded at the first :meth:`score`, after the inputs are checked."""
+    """The teacher in this process: ``model`` with ``adapters`` merged (the round's base), no LoRA,
+    scored at each of ``temperatures`` (training's loss and validation temperatures); loaded at the
+    first :meth:`score`, after the inputs are checked."""
 
-    def __init__(self, model: str | Path, adapters: Sequence[str | Path] = (), *, dtype: str = "float32",
-                 device: str = "cpu", chunk_tokens: int = 256) -> None:
+    def __init__(self, model: str | Path, adapters: Sequence[str | Path] = (), *, temperatures: Sequence[float],
+                 dtype: str = "float32", device: str = "cpu", chunk_tokens: int = 256) -> None:
+        if not temperatures or min(temperatures) <= 0:
+            raise ConfigError(f"teacher temperatures must be positive, not {list(temperatures)}")
         self.path, self.adapters, self.dtype, self.chunk_tokens = Path(model), list(adapters), dtype, chunk_tokens
-        self.device = device
+        self.temperatures, self.device = tuple(dict.fromkeys(float(t) for t in temperatures)), device
 
     @cached_property
     def model(self) -> torch.nn.Module:
@@ -107,9 +117,9 @@ class LocalTeacher:
         ids = torch.tensor([token_ids], device=device)
         before = torch.tensor(positions, device=device) - 1  # the hidden state at j - 1 predicts token j
         h = hidden_states(self.model, ids, torch.ones_like(ids))[0, before]
-        parts = [sparse_teacher(h[lo:lo + self.chunk_tokens] @ weight.T, k)
+        parts = [sparse_teachers(h[lo:lo + self.chunk_tokens] @ weight.T, k, self.temperatures)
                  for lo in range(0, len(positions), self.chunk_tokens)]
-        return tuple(torch.cat([getattr(p, f) for p in parts]).cpu() for f in ("ids", "logprobs", "tail"))
+        return tuple(torch.cat(p).cpu() for p in zip(*parts, strict=True))
 
 
 def build_cache(datasets: Sequence[str | Path], out: str | Path, source: TeacherSource, *, student_model: str | Path,
@@ -128,11 +138,12 @@ def build_cache(datasets: Sequence[str | Path], out: str | Path, source: Teacher
     check_same_tokenizer(AutoTokenizer.from_pretrained(teacher_tokenizer), student_tok, str(teacher_tokenizer),
                          str(student_model))
     examples = load_examples(datasets)
-    meta = {"kind": "teacher_cache", "k": k, "vocabulary": vocabulary_digest(student_tok),
+    meta = {"kind": "teacher_cache", "k": k, "temperatures": list(source.temperatures),
+            "vocabulary": vocabulary_digest(student_tok),
             "teacher": source.describe(), "datasets": describe_datasets(datasets), "complete": False}
     if (out / META).exists():
         old = json.loads((out / META).read_text())
-        for key in ("k", "vocabulary", "teacher", "datasets"):
+        for key in ("k", "temperatures", "vocabulary", "teacher", "datasets"):
             if old.get(key) != meta[key]:
                 raise ConfigError(f"{out} holds a teacher cache built with a different {key}; use a new directory")
         meta = old | {"complete": False}
@@ -140,13 +151,13 @@ def build_cache(datasets: Sequence[str | Path], out: str | Path, source: Teacher
         write_atomic(out / META, json.dumps({**meta, **stamp()}, indent=1))
     done = {e["id"] for part in _parts(out) for e in json.loads((part / "examples.json").read_text())}
     todo = [e for e in examples if e.id not in done]
-    shard: list[tuple[str, Encoded, SparseTeacher]] = []
+    shard: list[tuple[str, Encoded, tuple[torch.Tensor, ...]]] = []
     for example in tqdm(todo, desc=f"teacher cache {out.name}", unit="example", disable=not progress):
         encoded = encode(example, student_tok)
         if max_length is not None and len(encoded) > max_length:
             continue
         positions = [j for j, m in enumerate(encoded.target_mask) if m]
-        shard.append((example.id, encoded, SparseTeacher(*source.score(encoded.input_ids, positions, k))))
+        shard.append((example.id, encoded, source.score(encoded.input_ids, positions, k)))
         if len(shard) == shard_examples:
             _write_shard(out, shard)
             shard = []
@@ -160,18 +171,19 @@ def _parts(out: Path) -> list[Path]:
     return sorted(p for p in out.glob("part-*") if p.is_dir())
 
 
-def _write_shard(out: Path, shard: list[tuple[str, Encoded, SparseTeacher]]) -> None:
+def _write_shard(out: Path, shard: list[tuple[str, Encoded, tuple[torch.Tensor, ...]]]) -> None:
+    """Write the shard's ``(example id, encoded, (ids, logprobs, tail))`` under a temporary name, then rename."""
     part = out / f"part-{len(_parts(out)):05d}"
     tmp = out / f".{part.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    arrays = {"ids": np.concatenate([t.ids.numpy().astype(np.int32) for _, _, t in shard]),
-              "logprobs": np.concatenate([t.logprobs.numpy().astype(np.float32) for _, _, t in shard]),
-              "tail": np.concatenate([t.tail.numpy().astype(np.float32) for _, _, t in shard]),
+    arrays = {"ids": np.concatenate([t[0].numpy().astype(np.int32) for _, _, t in shard]),
+              "logprobs": np.concatenate([t[1].numpy().astype(np.float32) for _, _, t in shard]),
+              "tail": np.concatenate([t[2].numpy().astype(np.float32) for _, _, t in shard]),
               "labels": np.concatenate([np.asarray(e.target_ids, dtype=np.int32) for _, e, _ in shard])}
     for name, array in arrays.items():
         np.save(tmp / f"{name}.npy", array)
-    (tmp / "examples.json").write_text(json.dumps([{"id": i, "tokens": len(t)} for i, _, t in shard]))
+    (tmp / "examples.json").write_text(json.dumps([{"id": i, "tokens": len(t[0])} for i, _, t in shard]))
     tmp.rename(part)
 
 
@@ -202,6 +214,10 @@ class TeacherCache:
             if cached[d["path"]] != d["sha256"]:
                 raise DataError(f"teacher cache {self.dir} is stale: dataset {d['path']} changed since it was built")
         self.k = int(self.meta["k"])
+        if "temperatures" not in self.meta:
+            raise DataError(f"teacher cache {self.dir} does not record its temperature (built before caches "
+                            "did; T = 1): rebuild it with `mnm teacher-cache`")
+        self.temperatures = tuple(self.meta["temperatures"])
         self.parts = [{name: np.load(p / f"{name}.npy", mmap_mode="r") for name in ARRAYS} for p in _parts(self.dir)]
         self.rows: dict[str, _Rows] = {}
         for i, p in enumerate(_parts(self.dir)):
@@ -220,11 +236,27 @@ class TeacherCache:
             raise DataError(f"teacher cache {self.dir} is stale for example {example_id}: its target tokens "
                             "differ from training's (chat template or tokenizer changed)")
 
-    def teacher(self, example_ids: Sequence[str]) -> SparseTeacher:
-        """The cached rows of the examples, concatenated in order (as :func:`training.data.collate` lists targets)."""
+    def temperature_for(self, temperature: float, field: str, retemper: bool = False) -> float:
+        """The cached temperature to read for training's ``field`` at ``temperature``: that one, or with
+        ``retemper`` the cache's first (tempered per token by the loss); else :class:`ConfigError`."""
+        if temperature in self.temperatures or retemper:
+            return temperature if temperature in self.temperatures else self.temperatures[0]
+        held = " and ".join(map(str, self.temperatures))
+        raise ConfigError(f"teacher cache {self.dir} holds the teacher at temperature {held}, training's {field} "
+                          f"is {temperature}: rebuild the cache with `mnm teacher-cache --temperature {temperature}` "
+                          f"(local source; vLLM scores at 1.0 only), set {field}: {held}, or allow the per-token "
+                          "approximation with teacher_cache_retemper: true")
+
+    def teacher(self, example_ids: Sequence[str], temperature: float) -> SparseTeacher:
+        """The cached rows of the examples at ``temperature``, concatenated in order (as
+        :func:`training.data.collate` lists targets)."""
+        t = self.temperatures.index(self.temperature_for(temperature, "temperature"))
         chunks = {name: [] for name in ARRAYS[:3]}
         for example_id in example_ids:
             r = self.rows[example_id]
-            for name in chunks:
-                chunks[name].append(torch.from_numpy(np.array(self.parts[r.part][name][r.start:r.start + r.count])))
-        return SparseTeacher(*(torch.cat(chunks[name]) for name in ARRAYS[:3]))
+            part = self.parts[r.part]
+            rows = slice(r.start, r.start + r.count)
+            chunks["ids"].append(torch.from_numpy(np.array(part["ids"][rows])))
+            chunks["logprobs"].append(torch.from_numpy(np.array(part["logprobs"][rows, t])))
+            chunks["tail"].append(torch.from_numpy(np.array(part["tail"][rows, t])))
+        return SparseTeacher(*(torch.cat(chunks[name]) for name in ARRAYS[:3]), temperature=temperature)

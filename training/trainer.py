@@ -77,7 +77,9 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
     val_items = prepare(val_examples, tokenizer, config.val_max_length)
     if not train_items:
         raise DataError(f"no training examples left in {config.train_data} (length limit, filters)")
-    cache = _teacher_cache(config, tokenizer, train_items + val_items)
+    cache = _teacher_cache(config, tokenizer, train_items, val_items)
+    train_t = cache.temperature_for(config.loss.temperature, "loss.temperature",
+                                    config.teacher_cache_retemper) if cache else None
     out.mkdir(parents=True, exist_ok=True)
     if accelerator.is_main_process:
         write_atomic(out / "config.yaml", dump_config(config))
@@ -128,7 +130,7 @@ def train(config: TrainConfig, *, stop_at_step: int | None = None, progress: boo
             batch = collate(pairs, [train_items[i].example.group for i in indices], pad_id).to(accelerator.device)
             sync = contextlib.nullcontext() if j == len(micro) - 1 else accelerator.no_sync(model)
             with sync:
-                teacher = cache.teacher([train_items[i].example.id for i in indices]) if cache else None
+                teacher = cache.teacher([train_items[i].example.id for i in indices], train_t) if cache else None
                 loss, _ = batch_loss(model, peft_model, batch, config, samples_in_step=len(chosen), teacher=teacher)
                 if filler:
                     loss = loss * 0.0
@@ -197,12 +199,20 @@ def _training_examples(config: TrainConfig) -> list[Example]:
     return examples
 
 
-def _teacher_cache(config: TrainConfig, tokenizer: Any, items: list[Item]) -> TeacherCache | None:
-    """The configured teacher cache, checked to hold every item's target tokens (else stale: refused)."""
+def _teacher_cache(config: TrainConfig, tokenizer: Any, train: list[Item], val: list[Item]) -> TeacherCache | None:
+    """The configured teacher cache, checked to hold every item's target tokens (else stale) at the
+    loss temperature and, with validation items, at ``val_temperature`` (else refused)."""
     if config.teacher_cache is None:
         return None
     cache = TeacherCache(config.teacher_cache, [*config.train_data, *config.val_data], tokenizer)
-    for it in items:
+    cache.temperature_for(config.loss.temperature, "loss.temperature", config.teacher_cache_retemper)
+    if config.loss.temperature > 1 and cache.k < len(tokenizer):
+        log.warning("teacher cache %s: k = %d at loss.temperature %s sees the teacher's tempered tail as one "
+                    "bucket, which leaves large loss and gradient errors above T = 1 (README, 'A cached teacher'); "
+                    "k = vocabulary is exact", cache.dir, cache.k, config.loss.temperature)
+    if val:
+        cache.temperature_for(config.val_temperature, "val_temperature", config.teacher_cache_retemper)
+    for it in train + val:
         cache.check(it.example.id, it.teacher.target_ids)
     return cache
 
@@ -228,7 +238,7 @@ def batch_loss(model: torch.nn.Module, peft_model: PeftModel, batch: Batch, conf
     weights = token_weights(batch.target_counts, samples_in_step)
     if teacher is not None:
         return chunked_sparse_kl(h_s, w_s, teacher, weights, temperature=config.loss.temperature,
-                                 chunk_tokens=config.loss.chunk_tokens)
+                                 chunk_tokens=config.loss.chunk_tokens, retemper=config.teacher_cache_retemper)
     return chunked_token_loss(h_s, w_s, h_t, w_t.detach(), batch.labels, weights, kind=kind,
                               temperature=config.loss.temperature, chunk_tokens=config.loss.chunk_tokens)
 
@@ -237,7 +247,9 @@ def evaluate(model: torch.nn.Module, peft_model: PeftModel, items: list[Item], t
              config: TrainConfig, device: torch.device, cache: TeacherCache | None = None) -> dict[str, float]:
     """Validation KL(teacher ‖ student) at ``val_temperature`` and the student's token cross-entropy.
 
-    With a teacher ``cache`` the KL is the sparse one (:mod:`training.sparse_kl`) and no teacher forward runs.
+    With a teacher ``cache`` the KL is the sparse one (:mod:`training.sparse_kl`) against the teacher
+    the cache holds at ``val_temperature`` (or, with ``teacher_cache_retemper``, at its own, tempered
+    per token), and no teacher forward runs.
 
     Per-sample token means, averaged over samples: overall and per ``Example.group``.
     """
@@ -257,7 +269,9 @@ def evaluate(model: torch.nn.Module, peft_model: PeftModel, items: list[Item], t
             ones = torch.ones(len(batch.labels))
             opts = {"temperature": config.val_temperature, "chunk_tokens": config.loss.chunk_tokens}
             if cache is not None:
-                kl = chunked_sparse_kl(h_s, w_s, cache.teacher([it.example.id for it in chunk]), ones, **opts)
+                cached_t = cache.temperature_for(config.val_temperature, "val_temperature", config.teacher_cache_retemper)
+                kl = chunked_sparse_kl(h_s, w_s, cache.teacher([it.example.id for it in chunk], cached_t), ones,
+                                       retemper=config.teacher_cache_retemper, **opts)
             else:
                 kl = chunked_token_loss(h_s, w_s, h_t, w_t, batch.labels, ones, kind="forward_kl", **opts)
             per_token = {"kl": kl[1],

@@ -5,9 +5,11 @@
 # hand-made agent examples with hint sections (teacher: every hint; student: none, as at the
 # start of a round), in one run:
 # 1. **KL error** of the sparse loss (:mod:`training.sparse_kl`, teacher from a
-#    :mod:`training.teacher_cache` built in-process) against the exact full-vocabulary loss at
-#    k in ``KS``, for each temperature in ``TEMPERATURES``: relative error of the loss and of its
-#    gradient (over the LoRA parameters);
+#    :mod:`training.teacher_cache` built in-process at every temperature in ``TEMPERATURES``)
+#    against the exact full-vocabulary loss at k in ``KS``, for each temperature: relative error of
+#    the loss and of its gradient (over the LoRA parameters), with the cache scored at that
+#    temperature, and at T ≠ 1 the old way beside it (a T = 1 cache, completed like the student at
+#    T = 1, then both tempered per token: ``teacher_cache_retemper``, what a vLLM cache allows);
 # 2. **training step**: the trainer's ``batch_loss`` + backward + AdamW on one batch of every
 #    example, today's (teacher forward) against the cached teacher at each k: student tokens per
 #    second (best of ``REPEATS``, variants alternating) and the step's peak memory above what was
@@ -39,6 +41,7 @@ from tests.fakes.tiny_model import tiny_examples, write_examples
 from training.config import TrainConfig
 from training.data import collate, prepare
 from training.model import add_lora, load_model
+from training.sparse_kl import SparseTeacher
 from training.teacher_cache import LocalTeacher, TeacherCache, build_cache
 from training.trainer import batch_loss
 
@@ -70,9 +73,9 @@ def setup(model: Path, work: Path, device: str, dtype: str, n: int) -> dict:
             "optimizer": optimizer}
 
 
-def caches(s: dict, work: Path, ks: tuple[int, ...]) -> dict[int, TeacherCache]:
-    """One in-process teacher cache per k (the base model, all hints), built once into ``work``."""
-    teacher = LocalTeacher(s["config"].base_model, dtype=s["config"].dtype, device=DEVICE)
+def caches(s: dict, work: Path, ks: tuple[int, ...], temperatures: tuple[float, ...]) -> dict[int, TeacherCache]:
+    """One in-process teacher cache per k (the base model, all hints) at ``temperatures``, built once into ``work``."""
+    teacher = LocalTeacher(s["config"].base_model, temperatures=temperatures, dtype=s["config"].dtype, device=DEVICE)
     out = {}
     for k in ks:
         path = build_cache([s["data"]], work / f"cache-k{k}", teacher, student_model=s["config"].base_model,
@@ -81,33 +84,48 @@ def caches(s: dict, work: Path, ks: tuple[int, ...]) -> dict[int, TeacherCache]:
     return out
 
 
-def teacher_of(s: dict, cache: TeacherCache | None):
-    return None if cache is None else cache.teacher([it.example.id for it in s["items"]]).to(DEVICE)
+def teacher_of(s: dict, cache: TeacherCache | None, temperature: float) -> SparseTeacher | None:
+    return None if cache is None else cache.teacher([it.example.id for it in s["items"]], temperature).to(DEVICE)
 
 
-def loss_and_grad(s: dict, cache: TeacherCache | None, temperature: float) -> tuple[float, torch.Tensor]:
-    config = s["config"].model_copy(update={"loss": s["config"].loss.model_copy(update={"temperature": temperature})})
-    loss, _ = batch_loss(s["model"], s["model"], s["batch"], config, len(s["items"]), teacher=teacher_of(s, cache))
+def loss_and_grad(s: dict, cache: TeacherCache | None, temperature: float,
+                  cached_at: float | None = None) -> tuple[float, torch.Tensor]:
+    """The trainer's loss at ``temperature`` and its gradient: today's (no cache), or the cache read
+    at ``cached_at`` (default ``temperature``; another one is tempered per token, ``teacher_cache_retemper``)."""
+    cached_at = temperature if cached_at is None else cached_at
+    config = s["config"].model_copy(update={"loss": s["config"].loss.model_copy(update={"temperature": temperature}),
+                                            "teacher_cache_retemper": cached_at != temperature})
+    teacher = teacher_of(s, cache, cached_at)
+    loss, _ = batch_loss(s["model"], s["model"], s["batch"], config, len(s["items"]), teacher=teacher)
     params = [p for p in s["model"].parameters() if p.requires_grad]
     return loss.item(), torch.cat([g.flatten() for g in torch.autograd.grad(loss, params)])
+
+
+def errors(got: tuple[float, torch.Tensor], exact: tuple[float, torch.Tensor]) -> str:
+    (loss, grad), (ref, ref_grad) = got, exact
+    return (f"loss {loss:.5f}, relative error {abs(loss - ref) / ref:.2e}; gradient relative error "
+            f"{((grad - ref_grad).norm() / ref_grad.norm()).item():.2e}")
 
 
 def kl_errors(s: dict, cached: dict[int, TeacherCache], temperatures: tuple[float, ...]) -> None:
     s["model"].eval()  # no LoRA dropout: every variant sees the same student
     for temperature in temperatures:
-        exact, exact_grad = loss_and_grad(s, None, temperature)
-        print(f"T = {temperature}: exact full-vocabulary loss {exact:.5f}", flush=True)
+        exact = loss_and_grad(s, None, temperature)
+        print(f"T = {temperature}: exact full-vocabulary loss {exact[0]:.5f}", flush=True)
         for k, cache in cached.items():
-            loss, grad = loss_and_grad(s, cache, temperature)
-            print(f"  k = {k:5d}: loss {loss:.5f}, relative error {abs(loss - exact) / exact:.2e}; gradient "
-                  f"relative error {((grad - exact_grad).norm() / exact_grad.norm()).item():.2e}", flush=True)
+            print(f"  k = {k:5d}, cache at T = {temperature}: {errors(loss_and_grad(s, cache, temperature), exact)}",
+                  flush=True)
+            if temperature != 1.0:
+                print(f"  k = {k:5d}, old way (T = 1 cache): "
+                      f"{errors(loss_and_grad(s, cache, temperature, cached_at=1.0), exact)}", flush=True)
     s["model"].train()
 
 
 def train_step(s: dict, cache: TeacherCache | None) -> float:
     """One training step (today's: teacher forward; cached: none) on the batch; return seconds."""
     start = time.perf_counter()
-    loss, _ = batch_loss(s["model"], s["model"], s["batch"], s["config"], len(s["items"]), teacher=teacher_of(s, cache))
+    teacher = teacher_of(s, cache, s["config"].loss.temperature)
+    loss, _ = batch_loss(s["model"], s["model"], s["batch"], s["config"], len(s["items"]), teacher=teacher)
     loss.backward()
     s["optimizer"].step()
     s["optimizer"].zero_grad(set_to_none=True)
@@ -158,7 +176,7 @@ def main(model: str | Path | None = None, n: int = 4, ks: tuple[int, ...] = (20,
     with tempfile.TemporaryDirectory(prefix="sparse-kl-") as tmp:
         work = Path(tmp)
         s = setup(path, work, DEVICE, DTYPE, n)
-        cached = caches(s, work, ks)
+        cached = caches(s, work, ks, tuple(dict.fromkeys((*temperatures, 1.0, s["config"].loss.temperature))))
         student_tokens = int(s["batch"].student_attention.sum())
         print(f"model {path} ({DTYPE}, {DEVICE}, torch threads {torch.get_num_threads()}); {n} examples: "
               f"{student_tokens} student tokens, {int(s['batch'].teacher_attention.sum())} teacher tokens, "
