@@ -135,10 +135,7 @@ def _value_and_grad(us: torch.Tensor, ut: torch.Tensor | None, labels: torch.Ten
 class _ChunkedLoss(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h_s, w_s, h_t, w_t, labels, weights, kind, temperature, chunk_tokens, need_grad):
-        weights = weights.to(device=h_s.device, dtype=torch.float32)
-        per_token = torch.empty(h_s.shape[0], dtype=torch.float32, device=h_s.device)
-        grad_h = torch.zeros_like(h_s) if need_grad and ctx.needs_input_grad[0] else None
-        grad_w = torch.zeros_like(w_s) if need_grad and ctx.needs_input_grad[1] else None
+        weights, per_token, grad_h, grad_w = chunk_buffers(ctx, h_s, w_s, weights, need_grad)
         scale = 1.0 if kind == "xent" else 1.0 / temperature  # applied to [c, H] inputs, not [c, V] logits
         for lo in range(0, h_s.shape[0], chunk_tokens):
             rows = slice(lo, lo + chunk_tokens)
@@ -151,20 +148,45 @@ class _ChunkedLoss(torch.autograd.Function):
             ut = None if h_t is None else ((h_t[rows] * scale) @ w_t.T).float()
             per_token[rows], g = _value_and_grad(us, ut, labels[rows], kind=kind)
             del us, ut
-            g = g.to(h_s.dtype)
-            row_scale = (weights[rows] * scale).unsqueeze(1)  # d loss / d u_s per row
-            if grad_h is not None:
-                grad_h[rows] = (g @ w_s).float() * row_scale
-            if grad_w is not None:
-                grad_w += g.T @ (h_s[rows].float() * row_scale).to(h_s.dtype)
+            add_chunk_grads(g, rows, h_s, w_s, (weights[rows] * scale).unsqueeze(1), grad_h, grad_w)
             del g
-        ctx.save_for_backward(grad_h, grad_w)
-        ctx.mark_non_differentiable(per_token)
-        return (per_token * weights).sum(), per_token
+        return finish_chunks(ctx, per_token, weights, grad_h, grad_w)
 
     @staticmethod
     def backward(ctx, grad_loss, _grad_per_token):
-        grad_h, grad_w = ctx.saved_tensors
-        out_h = None if grad_h is None else grad_h * grad_loss.to(grad_h.dtype)
-        out_w = None if grad_w is None else grad_w * grad_loss.to(grad_w.dtype)
-        return out_h, out_w, None, None, None, None, None, None, None, None
+        return *saved_grads(ctx, grad_loss), None, None, None, None, None, None, None, None
+
+
+def chunk_buffers(ctx, h_s: torch.Tensor, w_s: torch.Tensor, weights: torch.Tensor, need_grad: bool) -> tuple:
+    """A chunked forward's per-row weights (fp32), per-token values, and the gradients it fills."""
+    weights = weights.to(device=h_s.device, dtype=torch.float32)
+    per_token = torch.empty(h_s.shape[0], dtype=torch.float32, device=h_s.device)
+    grad_h = torch.zeros_like(h_s) if need_grad and ctx.needs_input_grad[0] else None
+    grad_w = torch.zeros_like(w_s) if need_grad and ctx.needs_input_grad[1] else None
+    return weights, per_token, grad_h, grad_w
+
+
+def finish_chunks(ctx, per_token: torch.Tensor, weights: torch.Tensor, grad_h: torch.Tensor | None,
+                  grad_w: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Save the gradients for :func:`saved_grads`; return the weighted sum and the per-token values."""
+    ctx.save_for_backward(grad_h, grad_w)
+    ctx.mark_non_differentiable(per_token)
+    return (per_token * weights).sum(), per_token
+
+
+def add_chunk_grads(g: torch.Tensor, rows: slice, h_s: torch.Tensor, w_s: torch.Tensor, row_scale: torch.Tensor,
+                    grad_h: torch.Tensor | None, grad_w: torch.Tensor | None) -> None:
+    """Add one chunk's share of ∂loss/∂h and ∂loss/∂W, from ``g`` = ∂loss/∂logits ``[c, V]`` of
+    ``rows`` times ``row_scale`` ``[c, 1]`` (each row's weight and the logits' scale)."""
+    g = g.to(h_s.dtype)
+    if grad_h is not None:
+        grad_h[rows] = (g @ w_s).float() * row_scale
+    if grad_w is not None:
+        grad_w += g.T @ (h_s[rows].float() * row_scale).to(h_s.dtype)
+
+
+def saved_grads(ctx, grad_loss: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The gradients computed in a chunked forward (saved as ``grad_h, grad_w``) times ``grad_loss``."""
+    grad_h, grad_w = ctx.saved_tensors
+    return (None if grad_h is None else grad_h * grad_loss.to(grad_h.dtype),
+            None if grad_w is None else grad_w * grad_loss.to(grad_w.dtype))

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import torch
 
+from training.losses import add_chunk_grads, chunk_buffers, finish_chunks, saved_grads
+
 
 @dataclass
 class SparseTeacher:
@@ -143,10 +145,7 @@ def _value_and_grad(z: torch.Tensor, teacher: SparseTeacher, temperature: float)
 class _ChunkedSparseKL(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h_s, w_s, teacher, weights, temperature, chunk_tokens, need_grad):
-        weights = weights.to(device=h_s.device, dtype=torch.float32)
-        per_token = torch.empty(h_s.shape[0], dtype=torch.float32, device=h_s.device)
-        grad_h = torch.zeros_like(h_s) if need_grad and ctx.needs_input_grad[0] else None
-        grad_w = torch.zeros_like(w_s) if need_grad and ctx.needs_input_grad[1] else None
+        weights, per_token, grad_h, grad_w = chunk_buffers(ctx, h_s, w_s, weights, need_grad)
         for lo in range(0, h_s.shape[0], chunk_tokens):
             rows = slice(lo, lo + chunk_tokens)
             z = (h_s[rows] @ w_s.T).float()
@@ -155,20 +154,10 @@ class _ChunkedSparseKL(torch.autograd.Function):
                 continue
             per_token[rows], g = _value_and_grad(z, teacher.rows(rows), temperature)
             del z
-            g = g.to(h_s.dtype)
-            row_scale = weights[rows].unsqueeze(1)
-            if grad_h is not None:
-                grad_h[rows] = (g @ w_s).float() * row_scale
-            if grad_w is not None:
-                grad_w += g.T @ (h_s[rows].float() * row_scale).to(h_s.dtype)
+            add_chunk_grads(g, rows, h_s, w_s, weights[rows].unsqueeze(1), grad_h, grad_w)
             del g
-        ctx.save_for_backward(grad_h, grad_w)
-        ctx.mark_non_differentiable(per_token)
-        return (per_token * weights).sum(), per_token
+        return finish_chunks(ctx, per_token, weights, grad_h, grad_w)
 
     @staticmethod
     def backward(ctx, grad_loss, _grad_per_token):
-        grad_h, grad_w = ctx.saved_tensors
-        out_h = None if grad_h is None else grad_h * grad_loss.to(grad_h.dtype)
-        out_w = None if grad_w is None else grad_w * grad_loss.to(grad_w.dtype)
-        return out_h, out_w, None, None, None, None, None
+        return *saved_grads(ctx, grad_loss), None, None, None, None, None
