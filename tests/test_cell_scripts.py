@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from core.examples import write_examples
 from tests.cells import cell_scripts, run_as_script, run_in_kernel, text_outputs
-from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples
 
 # script -> (parameters, what its output must contain: "{tmp_path}" is where it runs, with its runs/ inside)
 CASES: dict[str, tuple[dict[str, Any], list[str]]] = {

@@ -6,10 +6,11 @@ import pytest
 
 from core.config import load_config
 from core.errors import DataError
+from core.examples import write_examples
 from core.llm.scripted import ScriptedClient
 from tasks.collection.config import load_collect_config
 from tasks.collection.runner import collect
-from tests.fakes.tiny_model import tiny_examples, write_examples
+from tests.fakes.tiny_model import tiny_examples
 from training.config import TrainConfig
 from training.trainer import train
 

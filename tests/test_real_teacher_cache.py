@@ -5,9 +5,9 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from core.examples import Example
+from core.examples import Example, write_examples
 from core.llm.prompt_logprobs import VLLMPromptLogprobs
-from tests.fakes.tiny_model import tiny_examples, write_examples
+from tests.fakes.tiny_model import tiny_examples
 from tests.real_models import real_model
 from tests.test_real_vllm import first_step
 from training.data import load_examples

@@ -14,8 +14,9 @@ import torch
 from transformers import AutoTokenizer
 
 from core.errors import ConfigError, DataError
+from core.examples import write_examples
 from core.llm.prompt_logprobs import _top_k
-from tests.fakes.tiny_model import build_tiny_llama, build_tiny_tokenizer, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, build_tiny_tokenizer, tiny_examples
 from tests.real_models import real_model
 from training import trainer
 from training.config import TrainConfig

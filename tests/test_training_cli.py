@@ -9,9 +9,10 @@ import yaml
 
 from agent.loop import AgentConfig, run_episode
 from core.asyncio_compat import run_sync
+from core.examples import write_examples
 from core.llm.factory import ClientConfig, make_client
 from tasks import sample
-from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples
 
 
 def _mnm(*args: str) -> str:

@@ -17,7 +17,8 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from core.examples import write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples
 from tests.test_training_loop import config_for, losses
 from training.metrics import MetricsLog
 from training.trainer import micro_batches, train

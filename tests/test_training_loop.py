@@ -15,8 +15,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from core.config import load_config
 from core.errors import ConfigError
+from core.examples import write_examples
 from tests.cells import run_as_script
-from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples
 from training.config import TrainConfig
 from training.data import collate, prepare
 from training.losses import token_loss, token_weights

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from core.examples import write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples
 from training.checkpoint import save_dir_atomic
 from training.merge import merge
 

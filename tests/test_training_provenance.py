@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from core.examples import write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 

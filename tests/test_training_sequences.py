@@ -8,8 +8,9 @@ import pytest
 from transformers import AutoTokenizer
 
 from core.errors import DataError
+from core.examples import write_examples
 from core.messages import to_chat
-from tests.fakes.tiny_model import build_tiny_llama, tiny_examples, write_examples
+from tests.fakes.tiny_model import build_tiny_llama, tiny_examples
 from training.data import Item, load_examples
 from training.sequences import collection_prompt, dropout_rng, encode, render, student_keep
 

@@ -36,8 +36,9 @@ import torch
 from transformers import AutoTokenizer
 
 import benchmarking.perf
+from core.examples import write_examples
 from core.models import model_dir
-from tests.fakes.tiny_model import tiny_examples, write_examples
+from tests.fakes.tiny_model import tiny_examples
 from training.config import TrainConfig
 from training.data import collate, prepare
 from training.model import add_lora, load_model

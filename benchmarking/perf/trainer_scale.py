@@ -67,7 +67,8 @@ def write_data(path: Path, tokenizer_dir: Path, n: int, context: int) -> Path:
     """``n`` examples whose first hint section pads the teacher sequence to about ``context`` tokens."""
     from transformers import AutoTokenizer
 
-    from tests.fakes.tiny_model import tiny_examples, write_examples
+    from core.examples import write_examples
+    from tests.fakes.tiny_model import tiny_examples
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     filler = "Use the LoadDB tool first, then filter the rows by date and check the columns. "

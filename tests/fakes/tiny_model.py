@@ -154,7 +154,3 @@ def _example(i: int, group: str) -> Example:
                    provenance=Provenance(run="tiny", trajectory=f"traj{i}", step=1))
 
 
-def write_examples(path: str | Path, examples: Sequence[Example]) -> Path:
-    path = Path(path)
-    path.write_text("".join(e.model_dump_json() + "\n" for e in examples))
-    return path
