@@ -18,7 +18,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-import httpx
+import openai
 import torch
 
 
@@ -29,10 +29,9 @@ class VLLMPromptLogprobs:
 
     def __init__(self, url: str, model: str | Path, *, api_key: str | None = None, timeout_s: float = 600) -> None:
         self.url, self.path = url.rstrip("/"), Path(model)
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = httpx.Client(headers=headers, timeout=timeout_s)
-        served = self.http.get(f"{self.url}/models").raise_for_status().json()["data"][0]
-        self.served, self.root = served["id"], served.get("root")
+        self.sdk = openai.OpenAI(base_url=self.url, api_key=api_key or "EMPTY", timeout=timeout_s)
+        served = self.sdk.models.list().data[0]
+        self.served, self.root = served.id, (served.model_extra or {}).get("root")
 
     def describe(self) -> dict[str, Any]:
         return {"source": "vllm", "url": self.url, "served_name": self.served, "served_root": self.root,
@@ -40,12 +39,13 @@ class VLLMPromptLogprobs:
 
     def score(self, token_ids: list[int], positions: list[int], k: int) -> tuple[torch.Tensor, ...]:
         """``ids`` [n, k], ``logprobs`` [n, 1, k] and log tail mass ``tail`` [n, 1] (T = 1) at the ``positions`` (> 0)."""
-        body = {"model": self.served, "prompt": token_ids, "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": k}
-        answer = self.http.post(f"{self.url}/completions", json=body)
-        if answer.status_code != 200:
-            raise RuntimeError(f"{self.url}/completions answered {answer.status_code}: {answer.text[:300]} "
-                               f"(prompt_logprobs={k} needs the server's --max-logprobs >= {k}; `mnm serve` sets it)")
-        per_position = answer.json()["choices"][0]["prompt_logprobs"]
+        try:
+            answer = self.sdk.completions.create(model=self.served, prompt=token_ids, max_tokens=1, temperature=0.0,
+                                                 extra_body={"prompt_logprobs": k})
+        except openai.APIStatusError as e:
+            raise RuntimeError(f"{self.url}/completions answered {e.status_code}: {str(e.message)[:300]} "
+                               f"(prompt_logprobs={k} needs the server's --max-logprobs >= {k}; `mnm serve` sets it)") from None
+        per_position = answer.choices[0].model_extra["prompt_logprobs"]
         rows = [_top_k(per_position[j], k) for j in positions]
         ids = torch.tensor([[i for i, _ in row] for row in rows], dtype=torch.long)
         logprobs = torch.tensor([[lp for _, lp in row] for row in rows], dtype=torch.float64)
